@@ -1,0 +1,3 @@
+from routerwatch.cli.main import run
+
+run()

@@ -1,0 +1,8 @@
+"""`routerwatch check` (placeholder until its issue lands)."""
+
+from routerwatch.cli.common import fail
+
+
+def check() -> None:
+    """Not available yet."""
+    fail("this command is not available yet")

@@ -1,0 +1,76 @@
+"""Helpers shared by the CLI commands: console, errors, output formats, progress bars."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+DbOption = typer.Option(
+    None, "--db", help="Database URL (default: $ROUTERWATCH_DB, else SQLite in the data dir)."
+)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print one clear error line and exit non-zero (never a traceback)."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    err_console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """Write JSON to stdout, unstyled, for machines."""
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str))
+    sys.stdout.write("\n")
+
+
+class RichBar:
+    """The Progress observer (routerwatch.progress) drawn as a Rich progress bar on stderr."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self._bar: RichProgress | None = None
+        self._task: Any = None
+        self._enabled = enabled and err_console.is_terminal
+
+    def start(self, label: str, total: int | None = None) -> None:
+        if not self._enabled:
+            return
+        if self._bar is None:
+            self._bar = RichProgress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+            )
+            self._bar.start()
+        self._task = self._bar.add_task(label, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self._bar is not None and self._task is not None:
+            self._bar.advance(self._task, n)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+            self._task = None

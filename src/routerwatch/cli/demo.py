@@ -1,0 +1,8 @@
+"""`routerwatch demo` (placeholder until its issue lands)."""
+
+from routerwatch.cli.common import fail
+
+
+def demo() -> None:
+    """Not available yet."""
+    fail("this command is not available yet")

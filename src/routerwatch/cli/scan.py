@@ -1,0 +1,8 @@
+"""`routerwatch scan` (placeholder until its issue lands)."""
+
+from routerwatch.cli.common import fail
+
+
+def scan() -> None:
+    """Not available yet."""
+    fail("this command is not available yet")
