@@ -295,3 +295,21 @@ class Assessment:
     policy: tuple[str, ...] = ()  # policy violations, e.g. "vendor tp-link restricted: ..."
     site: str | None = None
     notes: tuple[str, ...] = field(default=())
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class Report:
+    """One run's result: what every report format renders and `report FILE` reads back."""
+
+    assessments: tuple[Assessment, ...]
+    generated: str  # ISO timestamp
+    tool_version: str
+    kind: Literal["scan", "check", "demo"] = "scan"
+    scope: tuple[str, ...] = ()  # targets as the user gave them
+    kb: dict[str, Any] = field(default_factory=dict)  # KB status summary (sources, dates)
+    policy: str | None = None  # name of the vendor policy applied
+    elapsed: float = 0.0
+    warnings: tuple[str, ...] = ()
