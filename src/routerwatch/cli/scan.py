@@ -1,8 +1,179 @@
-"""`routerwatch scan` (placeholder until its issue lands)."""
+"""`routerwatch scan`: find routers on your network, identify them, list what is wrong."""
 
-from routerwatch.cli.common import fail
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from routerwatch.cli.common import console, fail, warn
+
+if TYPE_CHECKING:
+    from routerwatch.assess.policy import Policy
+    from routerwatch.models import Report
+    from routerwatch.pipeline import Engines
+    from routerwatch.scan.scanner import ScanOptions
+
+SCAN_HELP = """Scan TARGETS for routers, identify them and report CVEs, botnet indicators and
+exposure.
+
+TARGETS are IP addresses, CIDRs (192.168.1.0/24), ranges (192.168.1.1-20 or
+192.168.1.1-192.168.1.20) or @FILE (one target per line). Only scan networks you own or are
+allowed to test. Public addresses are refused unless --allow-public. Probes are read-only: no
+logins, no exploit payloads, no credential guessing.
+"""
 
 
-def scan() -> None:
-    """Not available yet."""
-    fail("this command is not available yet")
+class OutFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    html = "html"
+    cyclonedx = "cyclonedx"
+    sarif = "sarif"
+
+
+def scan(
+    targets: list[str] = typer.Argument(
+        None, help="IPs, CIDRs, ranges or @file.", show_default=False
+    ),
+    gateway: bool = typer.Option(False, "--gateway", help="Scan this machine's default gateway."),
+    exclude: list[str] = typer.Option([], "--exclude", "-x", help="Addresses/CIDRs to skip."),
+    allow_public: bool = typer.Option(
+        False, "--allow-public", help="Allow public (internet) addresses as targets."
+    ),
+    ports: str | None = typer.Option(
+        None, "--ports", "-p", help="Comma-separated TCP ports (default: the router port set)."
+    ),
+    rate: float | None = typer.Option(None, "--rate", help="Global limit, connections per second."),
+    concurrency: int | None = typer.Option(None, "--concurrency", help="Hosts scanned at once."),
+    timeout: float | None = typer.Option(None, "--timeout", help="Per-probe timeout, seconds."),
+    host_timeout: float | None = typer.Option(
+        None, "--host-timeout", help="Time budget per host, seconds."
+    ),
+    snmp_community: str | None = typer.Option(
+        None, "--snmp-community", help="Read sysDescr over SNMP with this community (yours)."
+    ),
+    discover: bool = typer.Option(
+        False, "--discover", help="Also send multicast SSDP discovery on the local link."
+    ),
+    policy: str | None = typer.Option(
+        None, "--policy", help="Vendor policy file (or a shipped example name)."
+    ),
+    fmt: OutFormat = typer.Option(OutFormat.table, "--format", "-f", help="Output format."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report to this file or directory."
+    ),
+    db: str | None = typer.Option(None, "--db", help="Knowledge base URL."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    # The help text is SCAN_HELP, set below.
+    from routerwatch.cli.common import RichBar
+    from routerwatch.scan.scope import ScopeError, default_gateway, parse_scope
+
+    given = list(targets or [])
+    if gateway:
+        try:
+            route_text = Path("/proc/net/route").read_text()
+        except OSError as exc:
+            fail(f"cannot read the route table: {exc}")
+        gw = default_gateway(route_text)
+        if gw is None:
+            fail("no default gateway in /proc/net/route")
+        given.append(gw)
+    if not given:
+        fail("no targets: give IPs, CIDRs, ranges or @file, or --gateway (see --help)")
+    try:
+        scope = parse_scope(given, exclude=exclude, allow_public=allow_public)
+    except ScopeError as exc:
+        fail(str(exc))
+    options = _options(ports, rate, concurrency, timeout, host_timeout, snmp_community, discover)
+    engines, pol = _load(db, policy)
+    from routerwatch.pipeline import run_scan
+
+    bar = RichBar(enabled=not quiet)
+    try:
+        report = run_scan(
+            scope, engines, targets=given, options=options, policy=pol, progress=bar, kind="scan"
+        )
+    finally:
+        bar.finish()
+    emit(report, fmt.value, output)
+
+
+scan.__doc__ = SCAN_HELP
+
+
+def _options(
+    ports: str | None,
+    rate: float | None,
+    concurrency: int | None,
+    timeout: float | None,
+    host_timeout: float | None,
+    snmp_community: str | None,
+    discover: bool,
+) -> ScanOptions:
+    from routerwatch.scan.scanner import ScanOptions
+
+    kwargs: dict[str, object] = {"snmp_community": snmp_community, "discover": discover}
+    if ports:
+        try:
+            parsed = tuple(int(p) for p in ports.split(",") if p.strip())
+        except ValueError:
+            fail(f"--ports: not a comma-separated list of numbers: {ports!r}")
+        if not parsed or any(not 0 < p < 65536 for p in parsed):
+            fail(f"--ports: ports must be 1-65535: {ports!r}")
+        kwargs["ports"] = parsed
+    for name, value, low in (
+        ("rate", rate, 0.1),
+        ("host_concurrency", concurrency, 1),
+        ("probe_timeout", timeout, 0.05),
+        ("host_timeout", host_timeout, 0.1),
+    ):
+        if value is not None:
+            if value < low:
+                fail(f"--{name.replace('_', '-')} must be at least {low}")
+            kwargs[name] = value
+    return ScanOptions(**kwargs)  # type: ignore[arg-type]
+
+
+def _load(db: str | None, policy: str | None) -> tuple[Engines, Policy | None]:
+    """Open the KB (importing the starter bundle on first use), build engines, load policy."""
+    from routerwatch.assess import PolicyError, load_policy
+    from routerwatch.kb import KBError, ensure_starter, open_kb
+    from routerwatch.pipeline import load_engines
+
+    pol = None
+    if policy:
+        try:
+            pol = load_policy(policy)
+        except PolicyError as exc:
+            fail(str(exc))
+    try:
+        kb = open_kb(db)
+        if ensure_starter(kb):
+            warn("the knowledge base was empty: imported the bundled starter KB")
+        engines = load_engines(kb)
+        kb.close()
+    except KBError as exc:
+        fail(str(exc))
+    if engines.kb_warning:
+        warn(engines.kb_warning)
+    return engines, pol
+
+
+def emit(report: Report, fmt: str, output: Path | None) -> None:
+    """Print or write the report in the chosen format."""
+    from routerwatch.report import ReportError, print_table, write
+
+    try:
+        if fmt == "table" and output is None:
+            print_table(report, console)
+            return
+        path = write(report, fmt, output)
+    except (ReportError, OSError) as exc:
+        fail(f"cannot write the {fmt} report: {exc}")
+    if path is not None:
+        console.print(f"wrote {fmt} report to {path}")
