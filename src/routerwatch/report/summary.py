@@ -1,0 +1,109 @@
+"""Figures over a whole report: the summary panel, the charts and the JSON ``summary``.
+
+Definitions (documented in docs/reports.md):
+
+- ``hosts``: assessed devices.
+- ``identified``: devices whose vendor and model are both known.
+- ``vulnerable``: devices with at least one ``affected`` finding.
+- ``compromised``: devices with at least one ``compromise`` indicator.
+- ``kev``: devices with at least one ``affected`` finding listed in CISA KEV.
+- ``by_vendor``: devices per vendor ("unknown" when the vendor is unknown), most first.
+- ``by_severity``: ``affected`` and ``possible`` findings (device, CVE pairs) per severity.
+- ``top_actions``: the actions of all devices, equal ones merged, most urgent first (at most 10).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from routerwatch.models import Assessment, Report
+
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "none", "unknown")
+TOP_ACTIONS = 10
+
+
+def severity_of(severity: str | None) -> str:
+    """Normalise a finding's severity to one of SEVERITIES."""
+    value = (severity or "").strip().lower()
+    return value if value in SEVERITIES else "unknown"
+
+
+def is_identified(a: Assessment) -> bool:
+    return bool(a.identity.vendor and a.identity.model)
+
+
+def is_vulnerable(a: Assessment) -> bool:
+    return any(f.status == "affected" for f in a.findings)
+
+
+def is_compromised(a: Assessment) -> bool:
+    return any(i.kind == "compromise" for i in a.indicators)
+
+
+def has_kev(a: Assessment) -> bool:
+    return any(f.status == "affected" and f.kev for f in a.findings)
+
+
+def host_name(a: Assessment, index: int) -> str:
+    """The address, or a stable stand-in for devices checked without one."""
+    return a.address or f"device-{index + 1}"
+
+
+def by_severity(report: Report, status: str | None = None) -> dict[str, int]:
+    """Count of findings per severity; ``status`` None means affected + possible."""
+    wanted = ("affected", "possible") if status is None else (status,)
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for a in report.assessments:
+        for f in a.findings:
+            if f.status in wanted:
+                counts[severity_of(f.severity)] += 1
+    return counts
+
+
+def by_vendor(report: Report) -> dict[str, int]:
+    counts = Counter(a.identity.vendor or "unknown" for a in report.assessments)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower())))
+
+
+def top_actions(report: Report, limit: int = TOP_ACTIONS) -> list[dict[str, Any]]:
+    """Actions of all devices, merged when kind and text are equal, most urgent first."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for index, a in enumerate(report.assessments):
+        for act in a.actions:
+            key = (act.kind, act.text)
+            entry = merged.get(key)
+            if entry is None:
+                entry = merged[key] = {
+                    "priority": act.priority,
+                    "kind": act.kind,
+                    "text": act.text,
+                    "hosts": [],
+                    "clears": [],
+                }
+            entry["priority"] = min(entry["priority"], act.priority)
+            name = host_name(a, index)
+            if name not in entry["hosts"]:
+                entry["hosts"].append(name)
+            for c in act.clears:
+                if c not in entry["clears"]:
+                    entry["clears"].append(c)
+    ordered = sorted(
+        merged.values(), key=lambda e: (e["priority"], -len(e["hosts"]), e["kind"], e["text"])
+    )
+    return ordered[:limit]
+
+
+def summary(report: Report) -> dict[str, Any]:
+    """The figures of the report's summary (see the module docstring for definitions)."""
+    items = report.assessments
+    return {
+        "hosts": len(items),
+        "identified": sum(1 for a in items if is_identified(a)),
+        "vulnerable": sum(1 for a in items if is_vulnerable(a)),
+        "compromised": sum(1 for a in items if is_compromised(a)),
+        "kev": sum(1 for a in items if has_kev(a)),
+        "by_vendor": by_vendor(report),
+        "by_severity": by_severity(report),
+        "top_actions": top_actions(report),
+    }
