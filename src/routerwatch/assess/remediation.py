@@ -1,0 +1,250 @@
+"""What to do about one device, in order (Action.priority 1 = first).
+
+1. Compromised (a compromise indicator of high or medium certainty): isolate the device, then
+   factory-reset it and change every credential it held, then update its firmware before it
+   goes back on the network. Low-certainty compromise indicators become "review" actions.
+2. Vulnerable: "update to firmware >= X" where X is the fixed version (``Finding.fixed_in``)
+   that clears the most affected/possible findings (ties: more KEV findings, then the lower
+   version). Findings whose fixed version cannot be compared with X (another version scheme,
+   another hardware revision) get a further update action chosen the same way. KEV findings
+   are named first. Versions are compared with
+   ``routerwatch.identity.versions.compare_versions(vendor, a, b)``; when that says "cannot
+   tell" the finding is not counted as cleared.
+3. Exposure indicators: the rule's own remediation ("Disable telnet", ...), once per text.
+4. End-of-life: replace the device (no fixes are coming).
+5. Vendor policy: replace by the policy's deadline.
+6. Affected findings without any known fix on a supported device: review the vendor advisory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from routerwatch.assess.eol import EolEntry
+from routerwatch.models import Action, DeviceIdentity, Finding, Indicator
+
+__all__ = ["Violation", "best_update", "compare_firmware", "plan_actions"]
+
+Compare = Callable[[str, str], int | None]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A vendor-policy restriction the device falls under."""
+
+    policy: str
+    vendor: str
+    reason: str
+    deadline: str  # ISO date
+    overdue: bool
+
+    def text(self) -> str:
+        state = "overdue since" if self.overdue else "replace by"
+        return (
+            f"vendor {self.vendor} restricted by policy {self.policy}: {self.reason} "
+            f"({state} {self.deadline})"
+        )
+
+
+_NUM = re.compile(r"\d+")
+
+
+def _generic_compare(a: str, b: str) -> int | None:
+    """Numeric-token comparison, used only when identity.versions is unavailable."""
+    ta = [int(x) for x in _NUM.findall(a)]
+    tb = [int(x) for x in _NUM.findall(b)]
+    if not ta or not tb:
+        return None
+    return (ta > tb) - (ta < tb)
+
+
+def compare_firmware(vendor: str | None, a: str, b: str) -> int | None:
+    """-1/0/1 comparing firmware ``a`` with ``b`` for the vendor, None when incomparable."""
+    if a.strip() == b.strip():
+        return 0
+    try:
+        from routerwatch.identity.versions import compare_versions
+    except ImportError:
+        return _generic_compare(a, b)
+    try:
+        result = compare_versions(vendor or "", a, b)
+    except (ValueError, TypeError, KeyError):
+        return None
+    return None if result is None else int(result)
+
+
+@dataclass(frozen=True)
+class Update:
+    version: str
+    clears: tuple[Finding, ...]
+
+    @property
+    def kev(self) -> tuple[str, ...]:
+        return tuple(f.cve for f in self.clears if f.kev)
+
+
+def best_update(findings: Sequence[Finding], compare: Compare) -> Update | None:
+    """The fixed version that clears the most findings (see module docstring)."""
+    fixable = [f for f in findings if f.status in ("affected", "possible") and f.fixed_in]
+    candidates: list[str] = []
+    for f in fixable:
+        assert f.fixed_in is not None
+        if f.fixed_in not in candidates:
+            candidates.append(f.fixed_in)
+    best: Update | None = None
+    for v in candidates:
+        cleared = []
+        for f in fixable:
+            assert f.fixed_in is not None
+            c = compare(v, f.fixed_in)
+            if c is not None and c >= 0:
+                cleared.append(f)
+        if not cleared:
+            continue
+        upd = Update(v, tuple(cleared))
+        if best is None or _better(upd, best, compare):
+            best = upd
+    return best
+
+
+def _better(a: Update, b: Update, compare: Compare) -> bool:
+    if len(a.clears) != len(b.clears):
+        return len(a.clears) > len(b.clears)
+    if len(a.kev) != len(b.kev):
+        return len(a.kev) > len(b.kev)
+    c = compare(a.version, b.version)
+    if c is not None and c != 0:
+        return c < 0  # the smaller step clears as much
+    return a.version < b.version  # deterministic
+
+
+def _cve_list(findings: Sequence[Finding], limit: int = 8) -> str:
+    ordered = sorted(findings, key=lambda f: (not f.kev, f.cve))
+    names = [f"{f.cve} (KEV)" if f.kev else f.cve for f in ordered]
+    more = len(names) - limit
+    return ", ".join(names[:limit]) + (f" and {more} more" if more > 0 else "")
+
+
+def _who(identity: DeviceIdentity, address: str | None) -> str:
+    parts = [p for p in (identity.vendor, identity.model) if p]
+    label = " ".join(parts) if parts else "the device"
+    if parts and identity.hardware:
+        label += f" v{identity.hardware}"
+    return f"{label} at {address}" if address else label
+
+
+def plan_actions(
+    identity: DeviceIdentity,
+    findings: Sequence[Finding],
+    indicators: Sequence[Indicator],
+    *,
+    address: str | None = None,
+    eol: EolEntry | None = None,
+    violations: Sequence[Violation] = (),
+    remediations: Mapping[str, tuple[str, str]] | None = None,
+    compare: Compare | None = None,
+) -> tuple[Action, ...]:
+    """The ordered actions for one device."""
+    remediations = remediations or {}
+    cmp: Compare = compare or (lambda a, b: compare_firmware(identity.vendor, a, b))
+    steps: list[tuple[str, str, tuple[str, ...]]] = []
+    who = _who(identity, address)
+
+    compromise = [i for i in indicators if i.kind == "compromise"]
+    strong = [i for i in compromise if i.certainty in ("high", "medium")]
+    if strong:
+        campaigns = sorted({i.campaign for i in strong if i.campaign})
+        rules = tuple(i.rule for i in strong)
+        what = ", ".join(campaigns) if campaigns else "compromise indicators"
+        steps.append(
+            ("isolate", f"Isolate {who} from the network now ({what}: {', '.join(rules)})", rules)
+        )
+        steps.append(
+            (
+                "isolate",
+                "Factory-reset the device and change every password and key it "
+                "held (admin, Wi-Fi, PPPoE, VPN); do not restore the old configuration "
+                "backup",
+                rules,
+            )
+        )
+
+    # firmware updates, greedily: each round the version that clears most of what is left
+    remaining = [f for f in findings if f.status in ("affected", "possible")]
+    first_update = True
+    while True:
+        upd = best_update(remaining, cmp)
+        if upd is None:
+            break
+        kev = f", {len(upd.kev)} known exploited" if upd.kev else ""
+        when = " before reconnecting it" if strong and first_update else ""
+        steps.append(
+            (
+                "update",
+                f"Update the firmware to {upd.version} or later{when}: clears "
+                f"{len(upd.clears)} CVE(s){kev}: {_cve_list(upd.clears)}",
+                tuple(f.cve for f in sorted(upd.clears, key=lambda f: (not f.kev, f.cve))),
+            )
+        )
+        first_update = False
+        cleared = {f.cve for f in upd.clears}
+        remaining = [f for f in remaining if f.cve not in cleared]
+    if strong and first_update:
+        steps.append(
+            ("update", "Install the latest firmware from the vendor before reconnecting it", ())
+        )
+
+    for i in compromise:
+        if i.certainty == "low":
+            steps.append(
+                ("review", f"Check {who}: {i.title} (low certainty; rule {i.rule})", (i.rule,))
+            )
+
+    seen: set[str] = set()
+    for i in indicators:
+        if i.kind != "exposure" or i.rule not in remediations:
+            continue
+        kind, text = remediations[i.rule]
+        if text in seen:
+            continue
+        seen.add(text)
+        same = tuple(j.rule for j in indicators if remediations.get(j.rule, ("", ""))[1] == text)
+        steps.append((kind, text, same))
+
+    unfixed = [f for f in remaining if f.status == "affected"]
+    if eol is not None:
+        when = "since" if eol.date_basis == "announced" else "on or before"
+        steps.append(
+            (
+                "replace",
+                f"Replace {who}: end-of-life {when} {eol.eol.isoformat()} "
+                f"({eol.citation}); no more security fixes are coming",
+                tuple(f.cve for f in unfixed),
+            )
+        )
+    if violations:
+        first = min(violations, key=lambda v: v.deadline)
+        policies = ", ".join(sorted({v.policy for v in violations}))
+        reasons = "; ".join(dict.fromkeys(v.reason for v in violations))
+        state = "overdue since" if first.overdue else "by"
+        steps.append(
+            (
+                "replace",
+                f"Replace {who} {state} {first.deadline} (policy {policies}: {reasons})",
+                (),
+            )
+        )
+    if unfixed and eol is None:
+        steps.append(
+            (
+                "review",
+                f"No fixed firmware is known for {_cve_list(unfixed)}: check the "
+                "vendor's advisories and apply their mitigations",
+                tuple(f.cve for f in unfixed),
+            )
+        )
+    return tuple(
+        Action(priority=n, kind=k, text=t, clears=c) for n, (k, t, c) in enumerate(steps, 1)
+    )
