@@ -20,7 +20,7 @@ def _list(value: str | None) -> list[str]:
 def _known_keys(path: Path) -> list[str]:
     from routerwatch.checks.config_audit import parse_ssh_keys
 
-    where = escape(f"--known-key {path}")
+    where = f"--known-key {path}"
     try:
         if path.is_dir():
             fail(f"{where}: is a directory")
@@ -29,7 +29,7 @@ def _known_keys(path: Path) -> list[str]:
     except FileNotFoundError:
         fail(f"{where}: no such file")
     except OSError as e:
-        fail(f"{where}: cannot read: {escape(str(e.strerror or e))}")
+        fail(f"{where}: cannot read: {e.strerror or e}")
     if len(data) > KNOWN_KEYS_MAX:
         fail(f"{where}: larger than 1 MiB, not an authorized_keys file")
     try:
@@ -73,7 +73,7 @@ def audit_config(
             file, dns_allow=_list(dns_allow), isp_dns=_list(isp_dns), known_keys=keys
         )
     except ConfigAuditError as e:
-        fail(escape(str(e)))  # fail() prints Rich markup: a file named "[x].txt" must survive
+        fail(str(e))
     if fmt == Format.json:
         print_json(result.to_dict())
         return

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
+from rich.text import Text
 
 console = Console()
 err_console = Console(stderr=True)
@@ -27,13 +28,16 @@ DbOption = typer.Option(
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print one clear error line and exit non-zero (never a traceback)."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print one clear error line and exit non-zero (never a traceback).
+
+    The message is plain text, not Rich markup: file names like "[x].txt" print as they are.
+    """
+    err_console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     raise typer.Exit(code)
 
 
 def warn(message: str) -> None:
-    err_console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(Text.assemble(("warning:", "yellow"), " ", message), soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
