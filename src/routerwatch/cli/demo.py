@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from routerwatch.cli.common import console, fail, warn
+
+if TYPE_CHECKING:
+    from routerwatch.lab import LabDevice
+    from routerwatch.models import Report
 
 DEMO_FORMATS = ("html", "json", "csv", "cyclonedx", "sarif")
 
@@ -91,12 +97,12 @@ def demo(
         warn("the demo took longer than 60 s")
 
 
-def _score(report: object, devices: list) -> None:  # type: ignore[type-arg]
+def _score(report: Report, devices: Sequence[LabDevice]) -> None:
     """Tell how many lab devices were identified correctly (the lab knows the truth)."""
     from routerwatch.identity.hardware import model_key
 
     truth = {d.address: d.identity for d in devices if d.identity is not None}
-    got = {a.address: a.identity for a in getattr(report, "assessments", ())}
+    got = {a.address: a.identity for a in report.assessments}
     right = 0
     for address, true in truth.items():
         seen = got.get(address)
@@ -110,5 +116,5 @@ def _score(report: object, devices: list) -> None:  # type: ignore[type-arg]
             right += 1
     console.print(
         f"identified vendor and model of {right} of {len(truth)} lab routers "
-        f"({len(devices) - len(truth)} hostile devices in the lab)"
+        f"(the other {len(devices) - len(truth)} lab hosts are hostile or a decoy)"
     )

@@ -21,6 +21,8 @@ from routerwatch.models import Assessment, Report
 
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "none", "unknown")
 TOP_ACTIONS = 10
+# Across devices, urgency follows the kind of action (Action.priority only orders one device's).
+KIND_URGENCY = {"isolate": 0, "update": 1, "replace": 2, "disable": 3, "review": 4}
 
 
 def severity_of(severity: str | None) -> str:
@@ -89,7 +91,14 @@ def top_actions(report: Report, limit: int = TOP_ACTIONS) -> list[dict[str, Any]
                 if c not in entry["clears"]:
                     entry["clears"].append(c)
     ordered = sorted(
-        merged.values(), key=lambda e: (e["priority"], -len(e["hosts"]), e["kind"], e["text"])
+        merged.values(),
+        key=lambda e: (
+            KIND_URGENCY.get(e["kind"], len(KIND_URGENCY)),
+            -len(e["clears"]) if e["kind"] == "update" else 0,
+            -len(e["hosts"]),
+            e["priority"],
+            e["text"],
+        ),
     )
     return ordered[:limit]
 

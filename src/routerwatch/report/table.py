@@ -222,14 +222,11 @@ def _actions_table(report: Report, width: int) -> Table | None:
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Kind", no_wrap=True)
     table.add_column("Action", ratio=4, overflow="fold")
-    table.add_column("Devices", ratio=1, overflow="fold")
+    table.add_column("Devices", ratio=1, min_width=16, overflow="ellipsis")
     for n, act in enumerate(actions, 1):
-        table.add_row(
-            str(n),
-            _t(act["kind"], "bold"),
-            _t(act["text"]),
-            _t(shorten(", ".join(act["hosts"]), 60)),
-        )
+        hosts = act["hosts"]
+        shown = "\n".join(hosts[:3]) + (f"\n+{len(hosts) - 3} more" if len(hosts) > 3 else "")
+        table.add_row(str(n), _t(act["kind"], "bold"), _t(act["text"]), _t(shown))
     return table
 
 
