@@ -1,0 +1,108 @@
+"""Reading the KB back as CveRecord objects: NVD records merged with CVE 5, KEV and EPSS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from routerwatch.kb.schema import cve5, epss, kev, nvd
+from routerwatch.kb.sources.common import loads
+from routerwatch.models import CveRecord, KevEntry
+
+_KEV = [kev.c.date_added, kev.c.due_date, kev.c.ransomware, kev.c.vendor.label("kev_vendor"),
+        kev.c.product.label("kev_product"), kev.c.name.label("kev_name"), kev.c.required_action]
+_EPSS = [epss.c.epss, epss.c.percentile]
+_C5 = [cve5.c.affected, cve5.c.description.label("c_description"),
+       cve5.c.cvss_score.label("c_score"), cve5.c.cvss_version.label("c_version"),
+       cve5.c.cvss_vector.label("c_vector"), cve5.c.severity.label("c_severity"),
+       cve5.c.cwes.label("c_cwes"), cve5.c.refs.label("c_refs"),
+       cve5.c.published.label("c_published"), cve5.c.date_updated]
+_NVD = [nvd.c.cve_id, nvd.c.published, nvd.c.last_modified, nvd.c.vuln_status, nvd.c.description,
+        nvd.c.cvss_score, nvd.c.cvss_version, nvd.c.cvss_vector, nvd.c.severity,
+        nvd.c.configurations, nvd.c.refs, nvd.c.cwes, nvd.c.nvd_kev_date]
+
+
+def _vendor_filter(vendors: Iterable[str] | None, *columns: Any) -> Any:
+    if vendors is None:
+        return sa.true()
+    wanted = [v.strip().lower() for v in vendors if v.strip()]
+    return sa.or_(*(col.like(f"% {v} %") for col in columns for v in wanted), sa.false())
+
+
+def nvd_query(vendors: Iterable[str] | None = None, cve_id: str | None = None) -> sa.Select[Any]:
+    """NVD records (not rejected by NVD or the CVE program) with CVE 5, KEV, EPSS joined."""
+    query = (
+        sa.select(*_NVD, *_C5, *_KEV, *_EPSS)
+        .select_from(nvd.outerjoin(cve5, cve5.c.cve_id == nvd.c.cve_id)
+                     .outerjoin(kev, kev.c.cve_id == nvd.c.cve_id)
+                     .outerjoin(epss, epss.c.cve_id == nvd.c.cve_id))
+        .where(nvd.c.rejected == sa.false(),
+               sa.or_(cve5.c.rejected.is_(None), cve5.c.rejected == sa.false()),
+               _vendor_filter(vendors, nvd.c.vendors, cve5.c.vendors))
+    )
+    if cve_id is not None:
+        query = query.where(nvd.c.cve_id == cve_id)
+    return query.order_by(nvd.c.cve_id)
+
+
+def cve5_only_query(vendors: Iterable[str] | None = None,
+                    cve_id: str | None = None) -> sa.Select[Any]:
+    """CVE 5 records NVD does not have (yet), with KEV and EPSS joined."""
+    query = (
+        sa.select(cve5.c.cve_id, *_C5, *_KEV, *_EPSS)
+        .select_from(cve5.outerjoin(nvd, nvd.c.cve_id == cve5.c.cve_id)
+                     .outerjoin(kev, kev.c.cve_id == cve5.c.cve_id)
+                     .outerjoin(epss, epss.c.cve_id == cve5.c.cve_id))
+        .where(nvd.c.cve_id.is_(None), cve5.c.rejected == sa.false(),
+               _vendor_filter(vendors, cve5.c.vendors))
+    )
+    if cve_id is not None:
+        query = query.where(cve5.c.cve_id == cve_id)
+    return query.order_by(cve5.c.cve_id)
+
+
+def _list(text: str | None) -> tuple[Any, ...]:
+    return tuple(loads(text)) if text and text != "[]" else ()
+
+
+def _kev(cve_id: str, kev_cols: tuple[Any, ...]) -> KevEntry | None:
+    added, due, ransomware, vendor, product, name, action = kev_cols
+    if added is None:
+        return None
+    return KevEntry(cve_id=cve_id, date_added=added, due_date=due, ransomware=ransomware,
+                    vendor=vendor, product=product, name=name, required_action=action)
+
+
+def from_nvd_row(row: Any) -> CveRecord:
+    """A row of ``nvd_query`` (positional: _NVD, _C5, _KEV, _EPSS) -> CveRecord."""
+    (cve_id, published, last_modified, status, description, score, version, vector, severity,
+     configurations, refs, cwes, nvd_kev_date,
+     affected, c_description, c_score, c_version, c_vector, c_severity, c_cwes, c_refs,
+     _c_published, _c_updated, *rest) = row
+    epss_score, percentile = rest[7], rest[8]
+    if score is None and c_score is not None:
+        score, version, vector, severity = c_score, c_version, c_vector, c_severity
+    return CveRecord(
+        cve_id=cve_id, published=published, last_modified=last_modified, vuln_status=status,
+        description=description or c_description or "", cvss_score=score,
+        cvss_version=version, cvss_vector=vector, severity=severity,
+        configurations=_list(configurations), cve5_affected=_list(affected),
+        kev=_kev(cve_id, tuple(rest[:7])), nvd_kev_date=nvd_kev_date, epss=epss_score,
+        epss_percentile=percentile, references=_list(refs) or _list(c_refs),
+        cwes=_list(cwes) or _list(c_cwes),
+    )
+
+
+def from_cve5_row(row: Any) -> CveRecord:
+    """A row of ``cve5_only_query`` (positional: cve_id, _C5, _KEV, _EPSS) -> CveRecord."""
+    (cve_id, affected, description, score, version, vector, severity, cwes, refs, published,
+     updated, *rest) = row
+    return CveRecord(
+        cve_id=cve_id, published=published, last_modified=updated, vuln_status=None,
+        description=description or "", cvss_score=score, cvss_version=version,
+        cvss_vector=vector, severity=severity, cve5_affected=_list(affected),
+        kev=_kev(cve_id, tuple(rest[:7])), epss=rest[7], epss_percentile=rest[8],
+        references=_list(refs), cwes=_list(cwes),
+    )

@@ -1,0 +1,128 @@
+"""`kb status` figures and the staleness check every command runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from routerwatch.config import KB_MAX_AGE_DAYS
+from routerwatch.kb.schema import SOURCES, cve5, epss, kev, nvd
+from routerwatch.kb.state import get_state, iso, utcnow
+
+EMPTY_HINT = (
+    "The knowledge base is empty. Import the bundled starter KB with "
+    "`routerwatch kb import --starter`, import NVD/CVE 5/KEV/EPSS files or a bundle with "
+    "`routerwatch kb import PATH...`, or download the data with `routerwatch kb sync`."
+)
+
+
+def _naive(moment: datetime | None) -> datetime:
+    if moment is None:
+        return utcnow()
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _parse(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    parsed = datetime.fromisoformat(text)
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def _age_days(newest: str | None, last_sync: str | None, now: datetime) -> float | None:
+    moments = [m for m in (_parse(newest), _parse(last_sync)) if m is not None]
+    if not moments:
+        return None
+    return round((now - max(moments)).total_seconds() / 86400, 1)
+
+
+def _scalar(conn: Connection, query: Any) -> Any:
+    return conn.execute(query).scalar()
+
+
+def source_figures(conn: Connection, now: datetime) -> dict[str, dict[str, Any]]:
+    count = sa.func.count()
+    figures: dict[str, dict[str, Any]] = {
+        "nvd": {
+            "records": _scalar(conn, sa.select(count).where(nvd.c.rejected == sa.false())),
+            "rejected": _scalar(conn, sa.select(count).where(nvd.c.rejected == sa.true())),
+            "without_configurations": _scalar(conn, sa.select(count).where(
+                nvd.c.rejected == sa.false(), nvd.c.has_configurations == sa.false())),
+            "newest": _scalar(conn, sa.select(sa.func.max(nvd.c.last_modified))),
+        },
+        "cve5": {
+            "records": _scalar(conn, sa.select(count).where(cve5.c.rejected == sa.false())),
+            "rejected": _scalar(conn, sa.select(count).where(cve5.c.rejected == sa.true())),
+            "newest": _scalar(conn, sa.select(sa.func.max(cve5.c.date_updated))),
+        },
+        "kev": {
+            "records": _scalar(conn, sa.select(count).select_from(kev)),
+            "newest": _scalar(conn, sa.select(sa.func.max(kev.c.date_added))),
+        },
+        "epss": {
+            "records": _scalar(conn, sa.select(count).select_from(epss)),
+            "newest": _scalar(conn, sa.select(sa.func.max(epss.c.score_date))),
+        },
+    }
+    for source in SOURCES:
+        state = get_state(conn, source)
+        entry = figures[source]
+        entry["last_import"] = state["last_import"]
+        entry["last_sync"] = state["last_sync"]
+        entry["age_days"] = _age_days(entry["newest"], state["last_sync"], now)
+        if source == "nvd":
+            entry["sync_cursor"] = state["sync_cursor"]
+        for key in ("catalog_version", "date_released", "model_version", "score_date"):
+            if key in state["meta"]:
+                entry[key] = state["meta"][key]
+        if source == "epss" and entry["newest"] is None:
+            entry["newest"] = state["meta"].get("score_date")
+    return figures
+
+
+def freshness(sources: dict[str, dict[str, Any]]) -> datetime | None:
+    """When the CVE data was last known current: newest NVD/CVE 5 date or last sync."""
+    for group in (("nvd", "cve5"), tuple(SOURCES)):
+        moments = [
+            m for s in group
+            for m in (_parse(sources[s]["newest"]), _parse(sources[s]["last_sync"]))
+            if m is not None and sources[s]["records"]
+        ]
+        if moments:
+            return max(moments)
+    return None
+
+
+def build_status(conn: Connection, database: str, now: datetime | None = None) -> dict[str, Any]:
+    moment = _naive(now)
+    sources = source_figures(conn, moment)
+    empty = not any(s["records"] for s in sources.values()) and not sources["nvd"]["rejected"]
+    fresh = freshness(sources)
+    age = None if fresh is None else round((moment - fresh).total_seconds() / 86400, 1)
+    status: dict[str, Any] = {
+        "database": database,
+        "generated": iso(moment),
+        "empty": empty,
+        "newest_data": iso(fresh) if fresh else None,
+        "age_days": age,
+        "max_age_days": KB_MAX_AGE_DAYS,
+        "stale": age is not None and age > KB_MAX_AGE_DAYS,
+        "sources": sources,
+    }
+    if empty:
+        status["hint"] = EMPTY_HINT
+    return status
+
+
+def warning_text(status: dict[str, Any]) -> str | None:
+    if not status["stale"]:
+        return None
+    nvd_sync = status["sources"]["nvd"]["last_sync"]
+    return (
+        f"the knowledge base is {status['age_days']:.0f} days old (newest data "
+        f"{status['newest_data'][:10]}, last NVD sync {nvd_sync[:10] if nvd_sync else 'never'}; "
+        f"limit {KB_MAX_AGE_DAYS} days): run `routerwatch kb sync` or import a newer bundle"
+    )
