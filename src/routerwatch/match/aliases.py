@@ -1,0 +1,181 @@
+"""Product names -> model keys: the alias rules of ``match/data/aliases.yaml``.
+
+NVD and CVE 5 name a product in many ways (``tl-wr940n`` / ``wr940n``, ``rt-ax56u_v2_firmware``,
+``ac1750`` for the Archer A7, ``rv110w_wireless-n_vpn_firewall``, ``"Archer AX21(AX1800)"``).
+:class:`AliasRules` turns each into a :class:`ProductRef`: the canonical model keys it stands
+for, the hardware revision its name carries, and whether it names a whole family. Devices go
+through the same rules (:meth:`AliasRules.model_keys`), so both sides meet on one key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+
+from routerwatch.identity.hardware import model_key, split_product
+from routerwatch.identity.vendors import canonical_vendor, split_vendor_prefix
+
+Generic = Literal["vendor", "platform"]
+
+__all__ = ["AliasRules", "Generic", "ProductRef", "free_text_parts", "vendor_key"]
+
+_SPACES = re.compile(r"\s+")
+_PAREN_MODEL = re.compile(r"\(([^()]*\d[^()]*)\)")
+
+
+def free_text_parts(product: str) -> list[str]:
+    """The product names inside one CVE 5 product text: comma-separated ones, and a model in
+    parentheses ("AC1350 Wireless MU-MIMO Gigabit Access Point (EAP225 V3)" -> that text and
+    "EAP225 V3"). A parenthesis without digits ("(EU)") is a region, not a model."""
+    out: list[str] = []
+    for part in product.split(","):
+        part = part.strip()
+        if part:
+            out.append(part)
+            out.extend(m.group(1).strip() for m in _PAREN_MODEL.finditer(part))
+    return out
+_DIGIT = re.compile(r"\d")
+
+
+@lru_cache(maxsize=65536)
+def vendor_key(text: str | None) -> str | None:
+    """One key per vendor: the display name when routerwatch knows the vendor ("tp-link",
+    "TP-LINK", "tplink" -> "TP-Link"), else the text itself in lower case ("zzinc")."""
+    if text is None or not text.strip() or text.strip().lower() in ("n/a", "*", "-"):
+        return None
+    return canonical_vendor(text) or text.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRef:
+    """What one product name stands for."""
+
+    name: str  # as written in the source, unescaped ("archer_ax21_firmware")
+    keys: frozenset[str]  # canonical model keys ({"archerax21"}); empty for generic firmware
+    hardware: str | None = None  # hardware revision named in the product ("2" for _v2)
+    generic: Generic | None = None  # a firmware family, not a model (see aliases.yaml)
+
+
+class AliasRules:
+    """The rules of one aliases file; use :meth:`load` for the shipped one."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._descriptive = frozenset(str(w).lower() for w in data.get("descriptive_words", ()))
+        self._patterns = tuple(
+            re.compile(str(p), re.I) for p in data.get("descriptive_patterns", ())
+        )
+        self._prefixes: dict[str, tuple[str, ...]] = {}
+        self._aliases: dict[tuple[str, str], frozenset[str]] = {}
+        self._generic: dict[tuple[str, str], Generic] = {}
+        self._cache: dict[tuple[str, str, bool], ProductRef | None] = {}
+        for vendor_text, rules in (data.get("vendors") or {}).items():
+            vk = vendor_key(str(vendor_text))
+            if vk is None:
+                continue
+            prefixes = tuple(sorted((str(p) for p in rules.get("prefixes", ())), key=len))
+            self._prefixes[vk] = tuple(reversed(prefixes))  # longest first
+        for vendor_text, rules in (data.get("vendors") or {}).items():
+            vk = vendor_key(str(vendor_text))
+            if vk is None:
+                continue
+            for product, targets in (rules.get("products") or {}).items():
+                key = self._canonical(vk, model_key(str(product)))
+                self._aliases[(vk, key)] = frozenset(
+                    self._canonical(vk, model_key(str(t))) for t in targets
+                )
+        for vendor_text, products in (data.get("generic_firmware") or {}).items():
+            vk = vendor_key(str(vendor_text))
+            if vk is None:
+                continue
+            for key, scope in products.items():
+                if scope not in ("vendor", "platform"):
+                    raise ValueError(f"aliases.yaml: generic_firmware scope {scope!r} of {key}")
+                self._generic[(vk, str(key))] = scope
+
+    @classmethod
+    def load(cls) -> AliasRules:
+        """The rules shipped in ``routerwatch/match/data/aliases.yaml`` (read once)."""
+        return _shipped()
+
+    # ------------------------------------------------------------------ keys
+
+    def _canonical(self, vk: str, key: str) -> str:
+        for prefix in self._prefixes.get(vk, ()):
+            rest = key[len(prefix) :]
+            if key.startswith(prefix) and _DIGIT.search(rest):
+                return rest
+        return key
+
+    def model_keys(self, vk: str, model: str) -> frozenset[str]:
+        """Canonical keys of a model as a device reports it ("Archer AX21" -> {"archerax21"})."""
+        key = model_key(model)
+        return frozenset((self._canonical(vk, key),)) if key else frozenset()
+
+    def _keys_of(self, vk: str, key: str) -> frozenset[str]:
+        """A canonical key and the keys its alias rules add."""
+        return frozenset((key,)) | self._aliases.get((vk, key), frozenset())
+
+    def _is_descriptive(self, word: str) -> bool:
+        return word in self._descriptive or any(p.fullmatch(word) for p in self._patterns)
+
+    def _strip_descriptive(self, token: str) -> str:
+        """Drop describing words around the model: leading ones without digits ("orbi
+        satellite rbs750"), and all words after a first one holding a digit when they all
+        describe ("rv110w wireless-n vpn firewall", "ex3700 ac750")."""
+        words = [w for w in token.split("_") if w]
+        start = 0
+        while start < len(words) - 1 and self._is_descriptive(words[start]) \
+                and not _DIGIT.search(words[start]):
+            start += 1
+        if start and not any(_DIGIT.search(w) for w in words[start:]):
+            start = 0
+        words = words[start:]
+        if len(words) > 1 and _DIGIT.search(words[0]) and all(
+            self._is_descriptive(w) for w in words[1:]
+        ):
+            return words[0]
+        return "_".join(words)
+
+    # ------------------------------------------------------------------ products
+
+    def product(self, vk: str, product: str, *, free_text: bool = False) -> ProductRef | None:
+        """Resolve one product name of vendor key ``vk``.
+
+        ``product`` is a CPE product (unescaped) or, with ``free_text``, a CVE 5 product
+        ("RT-AX56U V2", "Archer AX21(AX1800)"). None when nothing usable is left ("n/a").
+        """
+        key = (vk, product, free_text)
+        try:
+            return self._cache[key]
+        except KeyError:
+            ref = self._cache[key] = self._resolve(vk, product, free_text)
+            return ref
+
+    def _resolve(self, vk: str, product: str, free_text: bool) -> ProductRef | None:
+        name = product.strip()
+        if not name or name.lower() in ("n/a", "*", "-"):
+            return None
+        text = name
+        if free_text:
+            _vendor, text = split_vendor_prefix(text)
+            text = _SPACES.sub("_", text.strip().lower())
+        token, hardware = split_product(text.lower())
+        token = self._strip_descriptive(token)
+        key = self._canonical(vk, model_key(token))
+        if not key:
+            return None
+        scope = self._generic.get((vk, key))
+        if scope is not None:
+            return ProductRef(name=name, keys=frozenset(), hardware=hardware, generic=scope)
+        return ProductRef(name=name, keys=self._keys_of(vk, key), hardware=hardware)
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> AliasRules:
+    text = resources.files("routerwatch.match").joinpath("data/aliases.yaml").read_text("utf-8")
+    return AliasRules(yaml.safe_load(text))

@@ -1,0 +1,252 @@
+"""The matcher: DeviceIdentity -> the CVEs that affect it, each with why and how sure.
+
+>>> m = Matcher(records)                        # builds the catalog/index once
+>>> m.check(DeviceIdentity(vendor="TP-Link", model="Archer AX21",
+...                        firmware="1.1.2 Build 20220714 rel.46227"))
+[Finding(cve='CVE-2023-1389', status='affected', ...), ...]
+
+Per CVE: NVD configurations when the record has any (the best configuration decides:
+affected > possible > not_affected), else the CVE 5 ``affected`` data (``source="cve5"``).
+A device without a known vendor and model gets no findings: the matcher never guesses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+
+from routerwatch.identity.hardware import split_product
+from routerwatch.match.aliases import AliasRules, vendor_key
+from routerwatch.match.catalog import Catalog, CompiledCve
+from routerwatch.match.compare import VersionCache, norm_hardware
+from routerwatch.match.cve5 import evaluate_affected
+from routerwatch.match.evaluator import ConfigVerdict, DeviceView, Evaluator, Level, Outcome
+from routerwatch.models import CveRecord, DeviceIdentity, Finding, FindingStatus
+from routerwatch.progress import Progress
+
+__all__ = ["Matcher", "sort_findings"]
+
+_RANK: dict[FindingStatus, int] = {"not_affected": 0, "possible": 1, "affected": 2}
+_STATUS_OF: dict[Level, FindingStatus] = {
+    Level.YES: "affected", Level.MAYBE: "possible", Level.NO: "not_affected"
+}
+_CVE_NUM = re.compile(r"^CVE-(\d+)-(\d+)$", re.I)
+_VIEW_MAX = 50_000
+_RESULTS_MAX = 20_000  # identical devices (same vendor/model/hardware/firmware) share results
+
+
+def _cve_key(cve: str) -> tuple[int, int, str]:
+    m = _CVE_NUM.match(cve)
+    return (int(m.group(1)), int(m.group(2)), cve) if m else (0, 0, cve)
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """KEV first, then EPSS, then CVSS (highest first, unknown last), then CVE id."""
+    return sorted(
+        findings,
+        key=lambda f: (
+            not f.kev,
+            -(f.epss if f.epss is not None else -1.0),
+            -(f.cvss if f.cvss is not None else -1.0),
+            _cve_key(f.cve),
+        ),
+    )
+
+
+class Matcher:
+    """Matches devices against a fixed set of CVE records (index built once, in __init__)."""
+
+    def __init__(
+        self,
+        records: Iterable[CveRecord],
+        *,
+        rules: AliasRules | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.catalog = Catalog(records, rules, progress)
+        self.rules = self.catalog.rules
+        self._versions = VersionCache()
+        self._views: dict[tuple[str | None, ...], DeviceView] = {}
+        self._models: dict[tuple[str, str], tuple[frozenset[str], str | None]] = {}
+        self._memo: dict[tuple[object, ...], Outcome] = {}
+        self._results: dict[tuple[object, ...], tuple[Finding, ...]] = {}
+
+    # ------------------------------------------------------------------ public API
+
+    def knows(self, identity: DeviceIdentity) -> tuple[bool, bool]:
+        """(vendor known in the KB, model known in the KB)."""
+        dev = self.device(identity)
+        vendor_known = self.catalog.knows_vendor(dev.vendor)
+        return vendor_known, vendor_known and self.catalog.knows_model(dev.vendor, dev.keys)
+
+    def check(self, identity: DeviceIdentity, *, include_unaffected: bool = False
+              ) -> list[Finding]:
+        """Findings for one device: affected and possible ones (plus not_affected ones for
+        the CVEs that name the device when ``include_unaffected``), sorted by KEV, EPSS, CVSS,
+        CVE id."""
+        key = (identity.vendor, identity.model, identity.hardware, identity.firmware,
+               identity.region, include_unaffected)
+        cached = self._results.get(key)
+        if cached is None:
+            cached = self._check(identity, include_unaffected)
+            if len(self._results) >= _RESULTS_MAX:
+                self._results.clear()
+            self._results[key] = cached
+        return list(cached)
+
+    def _check(self, identity: DeviceIdentity, include_unaffected: bool) -> tuple[Finding, ...]:
+        dev = self.device(identity)
+        if dev.vendor is None or not dev.keys:
+            return ()
+        ev = self._evaluator(dev, identity)
+        findings = []
+        for idx in self.catalog.candidates(dev.vendor, dev.keys):
+            finding = self._judge(ev, self.catalog.entry(idx))
+            if finding is not None and (include_unaffected or finding.status != "not_affected"):
+                findings.append(finding)
+        return tuple(sort_findings(findings))
+
+    def _evaluator(self, dev: DeviceView, identity: DeviceIdentity) -> Evaluator:
+        return Evaluator(dev, self._versions, identity.vendor, self._memo)
+
+    def prepare(self, vendor: str) -> int:
+        """Resolve the product names of one vendor (any spelling) now rather than on its
+        first check; returns how many models the KB names for it."""
+        vk = vendor_key(vendor)
+        return len(self.catalog.models(vk)) if vk is not None else 0
+
+    def explain(self, identity: DeviceIdentity, cve_id: str) -> Finding | None:
+        """The verdict on one CVE for one device, whatever the index says (for "why is CVE X
+        not listed?"); None when the KB does not have the CVE or it names no products."""
+        idx = self.catalog.index_of(cve_id)
+        dev = self.device(identity)
+        if idx is None or dev.vendor is None or not dev.keys:
+            return None
+        return self._judge(self._evaluator(dev, identity), self.catalog.entry(idx))
+
+    def device(self, identity: DeviceIdentity) -> DeviceView:
+        """The identity as the matcher reads it (canonical vendor and model keys)."""
+        key = (identity.vendor, identity.model, identity.hardware, identity.firmware,
+               identity.region)
+        view = self._views.get(key)
+        if view is None:
+            if len(self._views) >= _VIEW_MAX:
+                self._views.clear()
+            view = self._views[key] = self._view(identity)
+        return view
+
+    # ------------------------------------------------------------------ internals
+
+    def _view(self, identity: DeviceIdentity) -> DeviceView:
+        vk = vendor_key(identity.vendor)
+        model = (identity.model or "").strip() or None
+        hardware = norm_hardware(identity.hardware) if identity.hardware else None
+        firmware = (identity.firmware or "").strip() or None
+        keys: frozenset[str] = frozenset()
+        if vk is not None and model is not None:
+            keys, implied = self._model(vk, model)
+            if hardware is None:
+                hardware = implied
+        region = (identity.region or "").strip().upper() or None
+        return DeviceView(vk, model, keys, hardware, firmware, region)
+
+    def _model(self, vk: str, model: str) -> tuple[frozenset[str], str | None]:
+        """Canonical keys of a model and the revision its name carries ("WNR1000v2": "2")."""
+        cached = self._models.get((vk, model))
+        if cached is None:
+            keys = self.rules.model_keys(vk, model)
+            token, hw = split_product(re.sub(r"\s+", "_", model.lower()))
+            implied = None
+            if hw and token:
+                keys |= self.rules.model_keys(vk, token)
+                implied = norm_hardware(hw)
+            if len(self._models) >= _VIEW_MAX:
+                self._models.clear()
+            cached = self._models[(vk, model)] = (keys, implied)
+        return cached
+
+    def _judge(self, ev: Evaluator, entry: CompiledCve) -> Finding | None:
+        finding = self._judge_nvd(ev, entry) if entry.configurations else None
+        if entry.cve5 and (finding is None or (
+            finding.status == "not_affected" and not any(map(ev.names, entry.configurations))
+        )):
+            # No configurations yet, or none names this model: the CVE 5 data may.
+            supplement = self._judge_cve5(ev, entry)
+            if supplement is not None:
+                finding = supplement
+        if finding is not None and finding.status == "affected" and entry.regions:
+            regions = self._regions(ev.device, entry.regions)
+            region = ev.device.region or ""
+            if regions and region not in regions:
+                tags = "/".join(sorted(regions))
+                finding = replace(finding, status="possible", reason=(
+                    f"{finding.reason}; the advisory is about {tags} firmware of this model "
+                    f"and the device's region is {region or 'unknown'}"
+                ))
+        return finding
+
+    def _regions(self, dev: DeviceView, tags: frozenset[tuple[str, str]]) -> set[str]:
+        """The regions of the builds a description names for this device's model."""
+        assert dev.vendor is not None
+        return {
+            region for text, region in tags
+            if not self._model(dev.vendor, text)[0].isdisjoint(dev.keys)
+        }
+
+    def _judge_nvd(self, ev: Evaluator, entry: CompiledCve) -> Finding:
+        best: tuple[int, ConfigVerdict] | None = None
+        for i, node in enumerate(entry.configurations, 1):
+            verdict = ev.configuration(node, entry.dash_all)
+            if best is None or _better(verdict, best[1]):
+                best = (i, verdict)
+        assert best is not None
+        i, verdict = best
+        out = verdict.outcome
+        if verdict.status == "not_affected":
+            why = "; ".join(out.notes) if out.near else "no configuration names this device"
+            reason = f"NVD config {i}: {why}"
+            return self._finding(entry, "not_affected", reason, "nvd", None, out.criteria)
+        reason = f"NVD config {i}: " + ", ".join(out.notes)
+        if verdict.caveats:
+            reason += "; " + "; ".join(verdict.caveats)
+        elif "unspecified" in out.weak and "hardware" not in out.pins:
+            reason += "; the description names no firmware version either: every version"
+        return self._finding(entry, verdict.status, reason, "nvd", out.fixed_in, out.criteria)
+
+    def _judge_cve5(self, ev: Evaluator, entry: CompiledCve) -> Finding | None:
+        res = evaluate_affected(entry.cve5, ev.device, self._versions, ev.vendor, entry.dash_all)
+        if res is None:
+            return None
+        status = _STATUS_OF[res.level]
+        if entry.configurations:
+            why = "NVD's configurations do not name this model"
+        else:
+            why = f"NVD has no configurations yet ({entry.record.vuln_status or 'no analysis'})"
+        return self._finding(entry, status, f"{why}; {res.note}", "cve5", res.fixed_in, ())
+
+    @staticmethod
+    def _finding(entry: CompiledCve, status: FindingStatus, reason: str, source: str,
+                 fixed_in: str | None, criteria: tuple[str, ...]) -> Finding:
+        r = entry.record
+        return Finding(
+            cve=r.cve_id,
+            status=status,
+            reason=reason,
+            source="cve5" if source == "cve5" else "nvd",
+            kev=r.in_kev,
+            kev_date=r.kev.date_added if r.kev is not None else r.nvd_kev_date,
+            epss=r.epss,
+            cvss=r.cvss_score,
+            severity=r.severity,
+            fixed_in=fixed_in if status != "not_affected" else None,
+            description=r.description,
+            criteria=criteria,
+        )
+
+
+def _better(new: ConfigVerdict, old: ConfigVerdict) -> bool:
+    if _RANK[new.status] != _RANK[old.status]:
+        return _RANK[new.status] > _RANK[old.status]
+    # Among not_affected ones, one that says why (version/revision excluded it) explains more.
+    return new.status == "not_affected" and new.outcome.near and not old.outcome.near

@@ -1,0 +1,104 @@
+"""`routerwatch check` end to end: a real temporary SQLite KB (starter bundle), CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from routerwatch.cli.main import app
+
+FW_OLD = "1.1.2 Build 20220714 rel.46227"
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One SQLite KB for the module; the first check imports the starter bundle into it."""
+    return f"sqlite:///{tmp_path_factory.mktemp('kb') / 'kb.db'}"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["check", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_text_form_json(db: str) -> None:
+    code, out, err = run("TP-Link Archer AX21 v3", "--firmware", FW_OLD, "--db", db,
+                         "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["device"]["vendor"] == "TP-Link" and data["device"]["model"] == "Archer AX21"
+    assert data["device"]["hardware"] == "3" and data["device"]["firmware"] == FW_OLD
+    first = data["findings"][0]
+    assert first["cve"] == "CVE-2023-1389" and first["status"] == "affected"
+    assert first["kev"] is True and first["fixed_in"] == "1.1.4"
+    assert isinstance(first["epss"], float) and isinstance(first["cvss"], float)
+    assert "versionEndExcluding" in first["reason"]
+    assert {f["status"] for f in data["findings"]} <= {"affected", "possible"}
+    assert "message" not in data
+    assert "days old" in err  # the starter bundle is older than 30 days: stale warning
+
+
+def test_option_form_gives_the_same_findings(db: str) -> None:
+    _, text_out, _ = run("TP-Link Archer AX21 v3", "--firmware", FW_OLD, "--db", db,
+                         "--format", "json")
+    code, opt_out, _ = run("--vendor", "tplink", "--model", "archer ax21", "--hardware", "3",
+                           "--firmware", FW_OLD, "--db", db, "--format", "json")
+    assert code == 0
+    assert json.loads(opt_out)["findings"] == json.loads(text_out)["findings"]
+
+
+def test_fixed_firmware_not_listed(db: str) -> None:
+    code, out, _ = run("--vendor", "TP-Link", "--model", "Archer AX21", "--firmware",
+                       "1.1.4 Build 20230219 rel.73766", "--db", db, "--format", "json")
+    assert code == 0
+    assert "CVE-2023-1389" not in {f["cve"] for f in json.loads(out)["findings"]}
+    code, out, _ = run("--vendor", "TP-Link", "--model", "Archer AX21", "--firmware",
+                       "1.1.4 Build 20230219 rel.73766", "--db", db, "--format", "json", "--all")
+    statuses = {f["cve"]: f["status"] for f in json.loads(out)["findings"]}
+    assert statuses["CVE-2023-1389"] == "not_affected"
+
+
+def test_table(db: str) -> None:
+    code, out, _ = run("TP-Link TL-WR841N v8", "--db", db)
+    assert code == 0
+    assert "TP-Link TL-WR841N v8" in out
+    assert "CVE-2023-33538" in out and "affected" in out and "possible" in out
+    assert "hardware v8" in out  # the reason is shown
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["Foo Bar 123"], "could not tell the vendor"),
+        (["--vendor", "Zzvendor", "--model", "R1"], "no CVEs for vendor Zzvendor"),
+        (["--vendor", "MikroTik", "--model", "hEX"], "no CVEs for vendor MikroTik"),
+        (["--vendor", "TP-Link", "--model", "Archer ZZ99"], "names no TP-Link model"),
+        (["--vendor", "TP-Link"], "no TP-Link model given"),
+    ],
+)
+def test_unknown_device_is_a_message_not_a_guess(db: str, args: list[str], needle: str) -> None:
+    code, out, _ = run(*args, "--db", db)
+    assert code == 0 and needle in out and "CVE-" not in out
+    code, out, _ = run(*args, "--db", db, "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["findings"] == [] and needle in data["message"]
+
+
+def test_default_db_is_created_with_the_starter(tmp_path: Path) -> None:
+    # No --db: the isolated ROUTERWATCH_HOME gets a SQLite KB filled from the starter bundle.
+    code, out, err = run("ASUS RT-AX55", "--firmware", "3.0.0.4.386_51598", "--format", "json")
+    assert code == 0, err
+    assert "starter bundle" in err
+    found = {f["cve"]: f for f in json.loads(out)["findings"]}
+    assert found["CVE-2023-39780"]["status"] == "affected"
+    assert found["CVE-2023-41345"]["source"] == "cve5"  # a CVE-5-only record
+
+
+def test_errors_are_one_line(db: str) -> None:
+    code, out, err = run("--db", db)
+    assert code == 2 and "say which device" in err
+    code, out, err = run("TP-Link Archer AX21", "--db", "nosuchdb://x")
+    assert code == 2 and "error:" in err and "Traceback" not in err + out
