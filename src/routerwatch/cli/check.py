@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -9,7 +11,8 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from routerwatch.cli.common import DbOption, Format, console, fail, print_json, warn
+from routerwatch.cli.common import DbOption, console, fail, print_json, warn
+from routerwatch.cli.scan import OutFormat
 from routerwatch.identity.parse import parse_identity
 from routerwatch.identity.vendors import nvd_vendor_ids
 from routerwatch.kb import KBError, ensure_starter, open_kb, stale_warning
@@ -31,7 +34,15 @@ def check(
         None, "--firmware", help='Firmware as the device shows it, e.g. "1.1.4 Build 20230219".'
     ),
     region: str | None = typer.Option(None, "--region", help="Region, e.g. EU or US."),
-    fmt: Format = typer.Option(Format.table, "--format", help="Output format."),
+    fmt: OutFormat = typer.Option(
+        OutFormat.table,
+        "--format",
+        "-f",
+        help="table or json (device + findings); csv, html, cyclonedx, sarif as full reports.",
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write to this file (or directory) instead of stdout."
+    ),
     db: str | None = DbOption,
     show_all: bool = typer.Option(
         False, "--all", help="Also list CVEs that name the model but do not affect this device."
@@ -64,7 +75,68 @@ def check(
             )
         else:
             findings = matcher.check(identity, include_unaffected=show_all)
-    render(identity, findings, fmt, message)
+    if fmt in (OutFormat.table, OutFormat.json) and output is None:
+        render(identity, findings, fmt, message)
+    elif fmt is OutFormat.json:
+        _write_json(identity, findings, message, output)
+    else:
+        _write_report(identity, findings, fmt, output, db)
+
+
+def _check_json(
+    identity: DeviceIdentity, findings: list[Finding], message: str | None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "device": identity.to_dict(),
+        "findings": [f.to_dict() for f in findings],
+    }
+    if message:
+        data["message"] = message
+    return data
+
+
+def _write_json(
+    identity: DeviceIdentity, findings: list[Finding], message: str | None, output: Path | None
+) -> None:
+    assert output is not None
+    path = output / "routerwatch-check.json" if output.is_dir() else output
+    try:
+        path.write_text(json.dumps(_check_json(identity, findings, message), indent=2) + "\n")
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+    console.print(f"wrote json to {path}")
+
+
+def _write_report(
+    identity: DeviceIdentity,
+    findings: list[Finding],
+    fmt: OutFormat,
+    output: Path | None,
+    db: str | None,
+) -> None:
+    """Other formats: a one-device report (assessed: risk, actions, EOL) in that format."""
+    from datetime import UTC, datetime
+
+    from routerwatch import __version__
+    from routerwatch.assess import assess
+    from routerwatch.cli.scan import emit
+    from routerwatch.models import Report
+
+    assessment = assess(identity, [f for f in findings if f.status != "not_affected"], [])
+    try:
+        with open_kb(db) as kb:
+            kb_status = kb.status()
+    except KBError as exc:
+        fail(str(exc))
+    report = Report(
+        assessments=(assessment,),
+        generated=datetime.now(UTC).isoformat(timespec="seconds"),
+        tool_version=__version__,
+        kind="check",
+        scope=(identity.label(),),
+        kb=kb_status,
+    )
+    emit(report, fmt.value, output)
 
 
 def _unknown_message(identity: DeviceIdentity) -> str | None:
@@ -95,18 +167,12 @@ def _load_records(db: str | None, identity: DeviceIdentity) -> list[CveRecord]:
 def render(
     identity: DeviceIdentity,
     findings: list[Finding],
-    fmt: Format,
+    fmt: OutFormat,
     message: str | None = None,
 ) -> None:
     """Print the result of one check as a table or as JSON."""
-    if fmt is Format.json:
-        data: dict[str, Any] = {
-            "device": identity.to_dict(),
-            "findings": [f.to_dict() for f in findings],
-        }
-        if message:
-            data["message"] = message
-        print_json(data)
+    if fmt is OutFormat.json:
+        print_json(_check_json(identity, findings, message))
         return
     console.print(Text(identity.label(), style="bold"))
     if message:
