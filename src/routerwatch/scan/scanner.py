@@ -1,0 +1,337 @@
+"""The scheduler: every host of a Scope through the probe plan, concurrently and on time.
+
+Per host: TCP connect on the port set (with the UDP probes — unicast SSDP, SNMP when a
+community is given — running alongside), then on the open ports HTTP(S) + TLS certificate,
+banners, the SOCKS5 greeting; then the MAC from the ARP table. Limits:
+
+* ``host_concurrency`` hosts at once, ``per_host_concurrency`` probes at once per host;
+* a global rate limit (connections + datagrams per second) in the Guard;
+* ``connect_timeout`` per connect, ``probe_timeout`` per exchange/banner/datagram wait,
+  ``host_timeout`` per host (asyncio.timeout: a tarpit cannot stall the scan; what was seen
+  until then is kept and the overrun is recorded in Observation.errors);
+* bodies ≤ ``max_body`` bytes, banners ≤ 4 KiB, XML through defusedxml.
+
+Every socket is opened by the Guard, which refuses anything outside the scope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import resource
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from routerwatch.models import Banner, HttpObservation, Observation, TlsCertificate, UpnpDescription
+from routerwatch.progress import NullProgress, Progress
+from routerwatch.scan.guard import Guard
+from routerwatch.scan.probes import arp, banner, http, snmp, socks, tcp, tls, upnp
+from routerwatch.scan.scope import DEFAULT_PORTS, Scope, ScopeError
+
+__all__ = ["DEFAULT_PORTS", "ScanOptions", "scan", "scan_async"]
+
+HTTP_PORTS: tuple[int, ...] = (80, 1900, 5000, 7547, 8080, 49152)
+HTTPS_PORTS: tuple[int, ...] = (443, 8443)
+#: Admin-UI ports get the whole request plan (/, favicon, currentsetting, LuCI locale); the
+#: other web ports (UPnP description servers, TR-069) only ``GET /``.
+ADMIN_PORTS: tuple[int, ...] = (80, 443, 8080, 8443)
+SOCKS_PORTS: tuple[int, ...] = (11288,)
+#: Client-speaks-first services where waiting for a banner only wastes the budget.
+SILENT_PORTS: tuple[int, ...] = (53,)
+MAX_ERROR = 240
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """How hard and how long to probe. Defaults suit a home LAN and the loopback lab.
+
+    ``rate`` counts TCP connections and UDP datagrams per second over the whole scan; lower
+    it (``--rate 200``) for fragile or slow networks.
+    """
+
+    ports: tuple[int, ...] = DEFAULT_PORTS
+    rate: float = 2000.0
+    host_concurrency: int = 128
+    per_host_concurrency: int = 8
+    connect_timeout: float = 1.0
+    probe_timeout: float = 2.0
+    host_timeout: float = 10.0
+    max_body: int = 65536
+    snmp_community: str | None = None
+    discover: bool = False
+    # which open ports get which probe (tests move them to unprivileged ports)
+    http_ports: tuple[int, ...] = HTTP_PORTS
+    https_ports: tuple[int, ...] = HTTPS_PORTS
+    admin_ports: tuple[int, ...] = ADMIN_PORTS
+    socks_ports: tuple[int, ...] = SOCKS_PORTS
+    ssdp_port: int = upnp.SSDP_PORT
+    snmp_port: int = 161
+    upnp: bool = True
+    arp_table: str | None = arp.ARP_TABLE
+    banner_idle: float = 0.3
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.ports or any(not 0 < p < 65536 for p in self.ports):
+            problems.append("ports must be 1-65535")
+        if self.rate <= 0:
+            problems.append("rate must be positive")
+        if self.host_concurrency < 1 or self.per_host_concurrency < 1:
+            problems.append("concurrency must be at least 1")
+        if min(self.connect_timeout, self.probe_timeout, self.host_timeout) <= 0:
+            problems.append("timeouts must be positive")
+        if self.max_body < 1024:
+            problems.append("max_body must be at least 1024 bytes")
+        if problems:
+            raise ValueError("invalid scan options: " + "; ".join(problems))
+
+
+@dataclass
+class _Host:
+    """What has been seen of one host so far (kept when the host budget runs out)."""
+
+    address: str
+    open_ports: list[int] = field(default_factory=list)
+    http: list[HttpObservation] = field(default_factory=list)
+    banners: list[Banner] = field(default_factory=list)
+    tls: list[TlsCertificate] = field(default_factory=list)
+    upnp: UpnpDescription | None = None
+    snmp: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def error(self, text: str) -> None:
+        if len(self.errors) < 64:
+            self.errors.append(text[:MAX_ERROR])
+
+    def reportable(self) -> bool:
+        return bool(self.open_ports) or self.upnp is not None or self.snmp is not None
+
+    def observation(self, mac: str | None, elapsed: float) -> Observation:
+        # probes finish in any order: sort so the output is stable
+        http_sorted = sorted(
+            enumerate(self.http), key=lambda item: (item[1].port, item[1].scheme, item[0])
+        )
+        return Observation(
+            address=self.address,
+            open_ports=tuple(sorted(self.open_ports)),
+            http=tuple(h for _, h in http_sorted),
+            banners=tuple(sorted(self.banners, key=lambda b: b.port)),
+            tls=tuple(sorted(self.tls, key=lambda t: t.port)),
+            upnp=self.upnp,
+            snmp_sysdescr=self.snmp,
+            mac=mac,
+            mac_vendor=arp.mac_vendor(mac) if mac else None,
+            errors=tuple(self.errors),
+            elapsed=round(elapsed, 3),
+        )
+
+
+class _Scan:
+    def __init__(self, scope: Scope, options: ScanOptions) -> None:
+        self.scope = scope
+        self.options = options
+        self.guard = Guard(scope, rate=options.rate, discover=options.discover)
+        self.snmp = (
+            snmp.SnmpProbe(self.guard, options.snmp_community, port=options.snmp_port)
+            if options.snmp_community
+            else None
+        )
+        self.arp = arp.read_arp_table(options.arp_table) if options.arp_table else {}
+        self.seeded: dict[str, dict[str, str]] = {}
+        self.fetcher = http.HttpFetcher(
+            self.guard,
+            connect_timeout=options.connect_timeout,
+            probe_timeout=options.probe_timeout,
+            max_body=options.max_body,
+        )
+
+    async def close(self) -> None:
+        if self.snmp is not None:
+            self.snmp.close()
+
+    # ------------------------------------------------------------------ one host
+
+    async def host(self, address: str) -> Observation | None:
+        o = self.options
+        state = _Host(address)
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(o.host_timeout):
+                await self._probe_host(state)
+        except TimeoutError:
+            state.error(f"host time budget of {o.host_timeout:g} s used up; results are partial")
+        elapsed = time.monotonic() - started
+        if not state.reportable():
+            return None
+        return state.observation(self.arp.get(address), elapsed)
+
+    async def _probe_host(self, state: _Host) -> None:
+        o = self.options
+        address = state.address
+        limit = asyncio.Semaphore(o.per_host_concurrency)
+
+        async def run(label: str, make: Callable[[], Awaitable[None]]) -> None:
+            async with limit:
+                try:
+                    await make()
+                except ScopeError as exc:
+                    state.error(f"{label}: refused by the scope guard: {exc}")
+                except (OSError, TimeoutError) as exc:
+                    state.error(f"{label}: {http.describe_error(exc, o.probe_timeout)}")
+                except Exception as exc:  # a hostile device must not end the scan
+                    state.error(f"{label}: unexpected {type(exc).__name__}: {exc}")
+
+        async with asyncio.TaskGroup() as group:
+            if o.upnp:
+                group.create_task(run(f"udp/{o.ssdp_port} ssdp", lambda: self._upnp(state)))
+            if self.snmp is not None:
+                group.create_task(run(f"udp/{o.snmp_port} snmp", lambda: self._snmp(state)))
+            open_ports, errors = await tcp.connect_scan(
+                self.guard, address, o.ports, o.connect_timeout, limit
+            )
+            state.open_ports.extend(open_ports)
+            for text in errors:
+                state.error(text)
+            for port in open_ports:
+                for label, make in self._plan(state, port):
+                    group.create_task(run(label, make))
+
+    def _plan(self, state: _Host, port: int) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
+        o = self.options
+        if port in o.https_ports:
+            return [(f"https/{port}", lambda: self._https(state, port))]
+        if port in o.http_ports:
+            return [(f"http/{port}", lambda: self._http(state, port, "http"))]
+        if port in o.socks_ports:
+            return [(f"socks/{port}", lambda: self._socks(state, port))]
+        if port in SILENT_PORTS:
+            return []
+        return [(f"banner/{port}", lambda: self._banner(state, port))]
+
+    # ------------------------------------------------------------------ probes
+
+    async def _http(self, state: _Host, port: int, scheme: http.Scheme) -> None:
+        plan = http.PLAN if port in self.options.admin_ports else http.PLAN[:1]
+        await http.probe_http(
+            self.fetcher, state.address, port, scheme, state.http.append, state.error,
+            plan=plan,
+        )  # fmt: skip
+
+    async def _https(self, state: _Host, port: int) -> None:
+        o = self.options
+        try:
+            cert = await tls.fetch_certificate(self.guard, state.address, port, o.probe_timeout)
+        except (OSError, TimeoutError, tls.TlsError) as exc:
+            state.error(f"tls/{port}: {http.describe_error(exc, o.probe_timeout)}")
+            return  # the HTTPS requests would fail the same way
+        state.tls.append(cert)
+        await self._http(state, port, "https")
+
+    async def _banner(self, state: _Host, port: int) -> None:
+        o = self.options
+        raw = await banner.read_banner(
+            self.guard,
+            state.address,
+            port,
+            connect_timeout=o.connect_timeout,
+            timeout=o.probe_timeout,
+            idle=o.banner_idle,
+        )
+        if raw:
+            state.banners.append(banner.decode_banner(raw, port))
+            return
+        # silent service on an unknown port: it may be a web server
+        if port not in banner.PORT_PROTOCOLS:
+            await http.probe_http(
+                self.fetcher, state.address, port, "http", state.http.append,
+                lambda _text: None, plan=http.PLAN[:1],
+            )  # fmt: skip
+
+    async def _socks(self, state: _Host, port: int) -> None:
+        o = self.options
+        found = await socks.probe_socks(
+            self.guard,
+            state.address,
+            port,
+            connect_timeout=o.connect_timeout,
+            timeout=o.probe_timeout,
+        )
+        if found is not None:
+            state.banners.append(found)
+
+    async def _upnp(self, state: _Host) -> None:
+        o = self.options
+        description, errors = await upnp.probe_upnp(
+            self.guard,
+            self.fetcher,
+            state.address,
+            timeout=o.probe_timeout,
+            port=o.ssdp_port,
+            seeded=self.seeded.get(state.address),
+        )
+        state.upnp = description
+        for text in errors:
+            state.error(text)
+
+    async def _snmp(self, state: _Host) -> None:
+        assert self.snmp is not None
+        try:
+            state.snmp = await self.snmp.sysdescr(state.address, self.options.probe_timeout)
+        except snmp.SnmpError as exc:
+            state.error(f"udp/{self.options.snmp_port} snmp: {exc}")
+
+
+def _raise_fd_limit(wanted: int) -> int:
+    """Raise the soft open-files limit towards ``wanted``; return the limit in force."""
+    with contextlib.suppress(ValueError, OSError):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        return int(soft) if soft != resource.RLIM_INFINITY else wanted
+    return 1024
+
+
+async def scan_async(
+    scope: Scope, options: ScanOptions | None = None, progress: Progress | None = None
+) -> list[Observation]:
+    """Scan every host of the scope; one Observation per host that had an open port or
+    answered UPnP/SNMP, in address order."""
+    options = options or ScanOptions()
+    progress = progress or NullProgress()
+    total = len(scope)
+    progress.start("scanning", total=total)
+    # one socket per probe slot, plus headroom for the event loop and the rest of the process
+    per_host = options.per_host_concurrency + 2
+    fd_limit = _raise_fd_limit(options.host_concurrency * per_host + 256)
+    workers = max(1, min(options.host_concurrency, total, (fd_limit - 128) // per_host))
+    job = _Scan(scope, options)
+    results: list[tuple[int, Observation]] = []
+    try:
+        if options.discover:
+            job.seeded = await upnp.discover(job.guard)
+        hosts = enumerate(scope.hosts())
+
+        async def worker() -> None:
+            for index, address in hosts:  # shared iterator: each host is taken once
+                observation = await job.host(address)
+                if observation is not None:
+                    results.append((index, observation))
+                progress.advance()
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(workers):
+                group.create_task(worker())
+    finally:
+        await job.close()
+        progress.finish()
+    return [obs for _, obs in sorted(results, key=lambda item: item[0])]
+
+
+def scan(
+    scope: Scope, options: ScanOptions | None = None, progress: Progress | None = None
+) -> list[Observation]:
+    """Blocking wrapper of :func:`scan_async` (runs its own event loop)."""
+    return asyncio.run(scan_async(scope, options, progress))
