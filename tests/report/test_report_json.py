@@ -73,7 +73,17 @@ def test_shape_keeps_the_scan_json_and_extends_it(report: Report) -> None:
         "by_vendor",
         "by_severity",
         "top_actions",
+        "replace_by_site",
     }
+
+
+def test_replace_by_site_counts_eol_and_policy_devices(report: Report) -> None:
+    sites = summary(report)["replace_by_site"]
+    assert sum(site["devices"] for site in sites) == len(report.assessments)
+    expected = sorted(a.address or "" for a in report.assessments if a.eol or a.policy)
+    assert expected, "the fixture report has a device to replace"
+    assert sorted(h for site in sites for h in site["to_replace"]) == expected
+    assert all(site["replace_count"] == len(site["to_replace"]) for site in sites)
 
 
 def test_summary_figures(report: Report) -> None:

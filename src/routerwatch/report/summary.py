@@ -103,6 +103,25 @@ def top_actions(report: Report, limit: int = TOP_ACTIONS) -> list[dict[str, Any]
     return ordered[:limit]
 
 
+def needs_replacing(a: Assessment) -> bool:
+    """End of life, or restricted by the vendor policy."""
+    return bool(a.eol or a.policy)
+
+
+def replace_by_site(report: Report) -> list[dict[str, Any]]:
+    """Per site (from the policy's site map; "no site" otherwise): devices and those to replace."""
+    sites: dict[str, dict[str, Any]] = {}
+    for index, a in enumerate(report.assessments):
+        name = a.site or "no site"
+        entry = sites.setdefault(name, {"site": name, "devices": 0, "to_replace": []})
+        entry["devices"] += 1
+        if needs_replacing(a):
+            entry["to_replace"].append(host_name(a, index))
+    for entry in sites.values():
+        entry["replace_count"] = len(entry["to_replace"])
+    return sorted(sites.values(), key=lambda e: (e["site"] == "no site", e["site"].lower()))
+
+
 def summary(report: Report) -> dict[str, Any]:
     """The figures of the report's summary (see the module docstring for definitions)."""
     items = report.assessments
@@ -115,4 +134,5 @@ def summary(report: Report) -> dict[str, Any]:
         "by_vendor": by_vendor(report),
         "by_severity": by_severity(report),
         "top_actions": top_actions(report),
+        "replace_by_site": replace_by_site(report),
     }

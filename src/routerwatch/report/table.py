@@ -99,6 +99,14 @@ def _summary_panel(report: Report, width: int) -> Panel:
     lines.append(_t(f"knowledge base: {_kb_line(report.kb)}", "dim"))
     if report.policy:
         lines.append(_t(f"policy: {report.policy}"))
+    for site in s["replace_by_site"]:
+        if site["replace_count"]:
+            lines.append(
+                _t(
+                    f"replace at {site['site']}: {site['replace_count']} of {site['devices']} "
+                    f"devices ({shorten(', '.join(site['to_replace']), 80)})"
+                )
+            )
     return Panel(
         Group(*lines),
         title=Text(f"routerwatch {report.kind} report", style="bold"),
