@@ -132,3 +132,16 @@ def test_nothing_wrong_nothing_to_do() -> None:
     a = assess(DeviceIdentity(vendor="ASUS", model="RT-AX88U"), [], [])
     assert a.actions == () and a.risk == 0 and a.risk_level == "none"
     assert a.eol is None and a.policy == () and a.site is None
+
+
+def test_update_text_reads_well_for_an_inclusive_bound() -> None:
+    """versionEndIncluding gives fixed_in "later than X": no "later than X or later"."""
+    actions = plan_actions(
+        DeviceIdentity(vendor="TP-Link", model="TL-WR841N"),
+        [_f("CVE-2012-5687", "later than 3.13.9")],
+        [],
+        compare=_num,
+    )
+    texts = [a.text for a in actions if a.kind == "update"]
+    assert texts and "a version later than 3.13.9:" in texts[0]
+    assert "or later" not in texts[0]

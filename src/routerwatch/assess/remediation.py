@@ -180,10 +180,15 @@ def plan_actions(
             break
         kev = f", {len(upd.kev)} known exploited" if upd.kev else ""
         when = " before reconnecting it" if strong and first_update else ""
+        target = (
+            f"a version {upd.version}"  # versionEndIncluding: "later than X"
+            if upd.version.startswith("later than ")
+            else f"{upd.version} or later"
+        )
         steps.append(
             (
                 "update",
-                f"Update the firmware to {upd.version} or later{when}: clears "
+                f"Update the firmware to {target}{when}: clears "
                 f"{len(upd.clears)} CVE(s){kev}: {_cve_list(upd.clears)}",
                 tuple(f.cve for f in sorted(upd.clears, key=lambda f: (not f.kev, f.cve))),
             )
