@@ -23,6 +23,7 @@ Decisions (see docs/identity.md):
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from routerwatch.identity.vendors import all_series_words, split_vendor_prefix
 
@@ -105,9 +106,11 @@ def split_product(product: str) -> tuple[str, str | None]:
 
 
 _PARENS = re.compile(r"\([^)]*\)")
+_FIRMWARE_WORD = re.compile(r"\s+firmware\s*$")
 _KEY_DROP = re.compile(r"[^a-z0-9+]")
 
 
+@lru_cache(maxsize=65536)
 def model_key(text: str) -> str:
     """Normalisation key for comparing model names across sources.
 
@@ -115,11 +118,12 @@ def model_key(text: str) -> str:
     "Omada"), parenthesised marketing ("(AX1800)") and a trailing "firmware" are dropped, then
     everything but letters, digits and "+" (RT-N12 and RT-N12+ are different routers):
     "Archer AX21 (AX1800)" and "archer_ax21" -> "archerax21"; "TL-WR841N" -> "tlwr841n";
-    "RT-AX88U" -> "rtax88u"; "Nighthawk R7000" -> "r7000".
+    "RT-AX88U" -> "rtax88u"; "Nighthawk R7000" -> "r7000". Cached: the matcher asks for the same
+    names again and again.
     """
     s = unescape_cpe(text).lower().replace("_", " ")
     s = _PARENS.sub(" ", s)
-    s = re.sub(r"\s+firmware\s*$", "", s).strip()
+    s = _FIRMWARE_WORD.sub("", s).strip()
     vendor, rest = split_vendor_prefix(s)
     if vendor is not None and rest:
         s = rest

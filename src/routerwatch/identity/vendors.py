@@ -81,9 +81,15 @@ class _Registry:
     by_key: dict[str, str]  # normalised spelling -> display
     company_words: frozenset[str]
     prefix_spellings: tuple[tuple[str, str], ...]  # (lower-case spelling, display), longest first
+    # The same spellings as one alternation, tried in that order, each only when followed by a
+    # separator or the end: matches what a scan of prefix_spellings would find first.
+    prefix_pattern: re.Pattern[str]
+    prefix_display: dict[str, str]  # lower-case spelling -> display (first one wins)
+    series_words: tuple[str, ...]  # of every vendor, longest first
 
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_PREFIX_SEPARATORS = " _,:/"  # what may follow a vendor name in front of a model
 
 
 def _key(text: str) -> str:
@@ -124,11 +130,19 @@ def _registry() -> _Registry:
             if len(_key(spelling)) >= 3:
                 spellings.append((spelling.lower(), v.display))
     spellings.sort(key=lambda s: -len(s[0]))
+    prefix_display: dict[str, str] = {}
+    for spelling, display in spellings:
+        prefix_display.setdefault(spelling, display)
+    alternation = "|".join(re.escape(spelling) for spelling, _ in spellings) or "(?!)"
+    series = {w for v in by_display.values() for w in v.series}
     return _Registry(
         by_display=by_display,
         by_key=by_key,
         company_words=frozenset(str(w) for w in data.get("company_words", ())),
         prefix_spellings=tuple(spellings),
+        prefix_pattern=re.compile(f"(?:{alternation})(?=[{re.escape(_PREFIX_SEPARATORS)}]|\\Z)"),
+        prefix_display=prefix_display,
+        series_words=tuple(sorted(series, key=lambda w: -len(w))),
     )
 
 
@@ -187,12 +201,18 @@ def split_vendor_prefix(text: str) -> tuple[str | None, str]:
     The vendor must be followed by a space, "_" or the end of the text, so "asuswrt" keeps its
     name. Returns (None, text) when the text does not start with a vendor name.
     """
+    reg = _registry()
     lowered = text.lower()
-    for spelling, display in _registry().prefix_spellings:
+    if len(lowered) == len(text):  # the usual case: positions in lowered are positions in text
+        m = reg.prefix_pattern.match(lowered)
+        if m is None:
+            return None, text
+        return reg.prefix_display[m.group()], text[m.end() :].lstrip(_PREFIX_SEPARATORS)
+    for spelling, display in reg.prefix_spellings:  # lower() changed the length ("İ" -> "i̇")
         if lowered.startswith(spelling):
             rest = text[len(spelling) :]
-            if not rest or rest[0] in " _,:/":
-                return display, rest.lstrip(" _,:/")
+            if not rest or rest[0] in _PREFIX_SEPARATORS:
+                return display, rest.lstrip(_PREFIX_SEPARATORS)
     return None, text
 
 
@@ -228,5 +248,4 @@ def series_words(display: str | None) -> tuple[str, ...]:
 
 def all_series_words() -> tuple[str, ...]:
     """Series words of every vendor, longest first."""
-    words = {w for v in _registry().by_display.values() for w in v.series}
-    return tuple(sorted(words, key=lambda w: -len(w)))
+    return _registry().series_words

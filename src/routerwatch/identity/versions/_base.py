@@ -28,6 +28,7 @@ break transitivity; both are inherent in "compare on what both say".
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,9 +38,13 @@ from typing import Any
 __all__ = [
     "FirmwareVersion",
     "clean",
+    "clean_or_date",
     "compare",
     "date_only",
+    "match_fields",
     "parse_date",
+    "parse_with",
+    "release_formatter",
     "stage_key",
 ]
 
@@ -141,6 +146,26 @@ def register_formatter(scheme: str, fmt: Callable[[FirmwareVersion], str]) -> No
     _FORMATTERS[scheme] = fmt
 
 
+def release_formatter(
+    scheme: str,
+) -> Callable[[Callable[[FirmwareVersion], str]], Callable[[FirmwareVersion], str]]:
+    """Decorator: register ``fmt`` as the scheme's ``str()``, writing a version without a release
+    (a date-only bound) as ``yyyymmdd`` ("" when it has no date either), so ``fmt`` only ever
+    sees versions that have a release."""
+
+    def register(fmt: Callable[[FirmwareVersion], str]) -> Callable[[FirmwareVersion], str]:
+        @functools.wraps(fmt)
+        def formatted(v: FirmwareVersion) -> str:
+            if not v.release:
+                return date8(v.build_date) if v.build_date else ""
+            return fmt(v)
+
+        register_formatter(scheme, formatted)
+        return formatted
+
+    return register
+
+
 def compare(a: FirmwareVersion, b: FirmwareVersion) -> int | None:
     """-1, 0 or 1 on the precision both versions share; None when they cannot be compared."""
     if a.scheme != b.scheme:
@@ -229,3 +254,64 @@ def dotted(parts: tuple[int, ...]) -> str:
 
 def date8(d: date) -> str:
     return d.strftime("%Y%m%d")
+
+
+# --------------------------------------------------------------------------- the parse skeleton
+
+
+def clean_or_date(scheme: str, text: str) -> str | FirmwareVersion | None:
+    """The first steps every scheme shares: None for empty text and placeholders (see
+    :func:`clean`), a date-only version for a bare date (see :func:`date_only`), else the cleaned
+    string for the scheme to read."""
+    s = clean(text)
+    if s is None:
+        return None
+    d = date_only(s)
+    if d is not None:
+        return FirmwareVersion(scheme, build_date=d, text=text)
+    return s
+
+
+def match_fields(m: re.Match[str]) -> dict[str, Any]:
+    """FirmwareVersion fields from a scheme regex's named groups, by one naming convention:
+
+    ``rel`` -> release (numbers, "." or "_" separated; required), ``patch`` -> patch as written,
+    ``sec`` -> secondary, ``build`` -> build (an int), ``stage`` + ``n`` -> stage ("beta" + "2"),
+    ``code`` and ``region`` -> upper-cased, ``label`` -> suffix. A group the regex lacks or that
+    did not take part in the match leaves its field at the default.
+    """
+    g = m.groupdict()
+    fields: dict[str, Any] = {"release": ints(g["rel"])}
+    if g.get("patch"):
+        fields["patch"] = g["patch"]
+    if g.get("sec"):
+        fields["secondary"] = ints(g["sec"])
+    if g.get("build"):
+        fields["build"] = int(g["build"])
+    if g.get("stage"):
+        fields["stage"] = g["stage"] + (g.get("n") or "")
+    if g.get("code"):
+        fields["code"] = g["code"].upper()
+    if g.get("region"):
+        fields["region"] = g["region"].upper()
+    if g.get("label"):
+        fields["suffix"] = g["label"]
+    return fields
+
+
+def parse_with(
+    scheme: str,
+    form: re.Pattern[str],
+    text: str,
+    fields: Callable[[re.Match[str]], dict[str, Any]] = match_fields,
+) -> FirmwareVersion | None:
+    """The whole ``parse()`` of a scheme described by one regex: :func:`clean_or_date`, then
+    ``form`` must match the whole cleaned string (else None) and ``fields`` maps the match to
+    FirmwareVersion fields (by default :func:`match_fields`' group-name convention)."""
+    s = clean_or_date(scheme, text)
+    if not isinstance(s, str):
+        return s
+    m = form.fullmatch(s)
+    if m is None:
+        return None
+    return FirmwareVersion(scheme, text=text, **fields(m))

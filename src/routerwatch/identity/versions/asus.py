@@ -21,12 +21,10 @@ import re
 
 from routerwatch.identity.versions._base import (
     FirmwareVersion,
-    clean,
-    date8,
-    date_only,
+    clean_or_date,
     dotted,
     ints,
-    register_formatter,
+    release_formatter,
 )
 
 SCHEME = "asus"
@@ -37,12 +35,9 @@ _OLD = re.compile(r"(?P<rel>\d+(?:\.\d+)*)(?P<patch>[a-z]+\d*)?(?:_(?P<build>\d+
 
 
 def parse(text: str) -> FirmwareVersion | None:
-    s = clean(text)
-    if s is None:
-        return None
-    d = date_only(s)
-    if d is not None:
-        return FirmwareVersion(SCHEME, build_date=d, text=text)
+    s = clean_or_date(SCHEME, text)
+    if not isinstance(s, str):
+        return s
     s = re.sub(r"^v(?=\d)", "", s)
     s = re.sub(r"\.{2,}", ".", s)  # "3.0.0.4..374_979"
     suffix = None
@@ -74,13 +69,9 @@ def parse(text: str) -> FirmwareVersion | None:
     )
 
 
+@release_formatter(SCHEME)
 def format(v: FirmwareVersion) -> str:
-    if not v.release:
-        return date8(v.build_date) if v.build_date else ""
     text = dotted(v.release) + (v.patch or "")
     if v.build is not None:
         text += f"_{v.build}"
     return text
-
-
-register_formatter(SCHEME, format)

@@ -15,14 +15,7 @@ from __future__ import annotations
 
 import re
 
-from routerwatch.identity.versions._base import (
-    FirmwareVersion,
-    clean,
-    date8,
-    date_only,
-    ints,
-    register_formatter,
-)
+from routerwatch.identity.versions._base import FirmwareVersion, parse_with, release_formatter
 
 SCHEME = "dlink"
 
@@ -35,29 +28,11 @@ _FORM = re.compile(
 
 
 def parse(text: str) -> FirmwareVersion | None:
-    s = clean(text)
-    if s is None:
-        return None
-    d = date_only(s)
-    if d is not None:
-        return FirmwareVersion(SCHEME, build_date=d, text=text)
-    m = _FORM.fullmatch(s)
-    if m is None:
-        return None
-    stage = m.group("stage")
-    return FirmwareVersion(
-        SCHEME,
-        release=ints(m.group("rel")),
-        build=int(m.group("build")) if m.group("build") else None,
-        stage=(stage + m.group("n")) if stage else None,
-        region=m.group("region").upper() if m.group("region") else None,
-        text=text,
-    )
+    return parse_with(SCHEME, _FORM, text)
 
 
+@release_formatter(SCHEME)
 def format(v: FirmwareVersion) -> str:
-    if not v.release:
-        return date8(v.build_date) if v.build_date else ""
     major, *rest = v.release
     text = f"{major}." + ".".join(f"{p:02d}" if i == 0 else str(p) for i, p in enumerate(rest))
     if v.build is not None:
@@ -67,6 +42,3 @@ def format(v: FirmwareVersion) -> str:
     if v.stage:
         text += "_" + v.stage.capitalize()
     return text
-
-
-register_formatter(SCHEME, format)

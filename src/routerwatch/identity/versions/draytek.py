@@ -12,15 +12,14 @@ flavour labels (``_BT``, ``_LTE``, ...) are the final release of another build f
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from routerwatch.identity.versions._base import (
     FirmwareVersion,
-    clean,
-    date8,
-    date_only,
     dotted,
-    ints,
-    register_formatter,
+    match_fields,
+    parse_with,
+    release_formatter,
 )
 
 SCHEME = "draytek"
@@ -29,37 +28,22 @@ _FORM = re.compile(
     r"v?(?P<rel>\d+(?:\.\d+)+)"
     r"(?:[_ .-]?(?P<stage>beta|rc)[_ .-]?(?P<n>\d*))?"
     r"(?:[_ -](?P<label>[a-z][a-z0-9]*))?"
+    r"(?:\s*/(?P<alt>.*))?"  # SNMP: "/" and the base version
 )
 
 
+def _fields(m: re.Match[str]) -> dict[str, Any]:
+    labels = [x for x in (m.group("label"), (m.group("alt") or "").strip()) if x]
+    return {**match_fields(m), "suffix": " ".join(labels) or None}
+
+
 def parse(text: str) -> FirmwareVersion | None:
-    s = clean(text)
-    if s is None:
-        return None
-    d = date_only(s)
-    if d is not None:
-        return FirmwareVersion(SCHEME, build_date=d, text=text)
-    main, slash, alt = s.partition("/")
-    m = _FORM.fullmatch(main.strip())
-    if m is None:
-        return None
-    labels = [x for x in (m.group("label"), alt.strip() if slash else None) if x]
-    return FirmwareVersion(
-        SCHEME,
-        release=ints(m.group("rel")),
-        stage=(m.group("stage") + m.group("n")) if m.group("stage") else None,
-        suffix=" ".join(labels) or None,
-        text=text,
-    )
+    return parse_with(SCHEME, _FORM, text, _fields)
 
 
+@release_formatter(SCHEME)
 def format(v: FirmwareVersion) -> str:
-    if not v.release:
-        return date8(v.build_date) if v.build_date else ""
     text = dotted(v.release)
     if v.stage:
         text += "_" + (v.stage.upper() if v.stage.startswith("rc") else v.stage.capitalize())
     return text
-
-
-register_formatter(SCHEME, format)

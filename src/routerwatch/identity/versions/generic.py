@@ -15,12 +15,9 @@ import re
 
 from routerwatch.identity.versions._base import (
     FirmwareVersion,
-    clean,
-    date8,
-    date_only,
     dotted,
-    ints,
-    register_formatter,
+    parse_with,
+    release_formatter,
 )
 
 SCHEME = "generic"
@@ -34,34 +31,14 @@ _FORM = re.compile(
 
 
 def parse(text: str) -> FirmwareVersion | None:
-    s = clean(text)
-    if s is None:
-        return None
-    d = date_only(s)
-    if d is not None:
-        return FirmwareVersion(SCHEME, build_date=d, text=text)
-    m = _FORM.fullmatch(s)
-    if m is None:
-        return None
-    return FirmwareVersion(
-        SCHEME,
-        release=ints(m.group("rel")),
-        patch=m.group("patch"),
-        stage=(m.group("stage") + m.group("n")) if m.group("stage") else None,
-        build=int(m.group("build")) if m.group("build") else None,
-        text=text,
-    )
+    return parse_with(SCHEME, _FORM, text)
 
 
+@release_formatter(SCHEME)
 def format(v: FirmwareVersion) -> str:
-    if not v.release:
-        return date8(v.build_date) if v.build_date else ""
     text = dotted(v.release) + (v.patch or "")
     if v.stage:
         text += "-" + v.stage
     if v.build is not None:
         text += f" build {v.build}"
     return text
-
-
-register_formatter(SCHEME, format)

@@ -11,12 +11,9 @@ import re
 
 from routerwatch.identity.versions._base import (
     FirmwareVersion,
-    clean,
-    date8,
-    date_only,
     dotted,
-    ints,
-    register_formatter,
+    parse_with,
+    release_formatter,
 )
 
 SCHEME = "linksys"
@@ -25,30 +22,12 @@ _FORM = re.compile(r"v?(?P<rel>\d+(?:\.\d+)+)(?:[ ._-]*\(?\s*build[ ._-]*(?P<bui
 
 
 def parse(text: str) -> FirmwareVersion | None:
-    s = clean(text)
-    if s is None:
-        return None
-    d = date_only(s)
-    if d is not None:
-        return FirmwareVersion(SCHEME, build_date=d, text=text)
-    m = _FORM.fullmatch(s)
-    if m is None:
-        return None
-    return FirmwareVersion(
-        SCHEME,
-        release=ints(m.group("rel")),
-        build=int(m.group("build")) if m.group("build") else None,
-        text=text,
-    )
+    return parse_with(SCHEME, _FORM, text)
 
 
+@release_formatter(SCHEME)
 def format(v: FirmwareVersion) -> str:
-    if not v.release:
-        return date8(v.build_date) if v.build_date else ""
     text = dotted(v.release)
     if v.build is not None:
         text += f" build {v.build}"
     return text
-
-
-register_formatter(SCHEME, format)

@@ -18,17 +18,15 @@ import re
 
 from routerwatch.identity.versions._base import (
     FirmwareVersion,
-    clean,
-    date8,
-    date_only,
     dotted,
-    ints,
-    register_formatter,
+    parse_with,
+    release_formatter,
 )
 
 SCHEME = "netgear"
 
 _FORM = re.compile(
+    r"(?:[a-z0-9]+-(?=v\d))?"  # a model prefix: "n300-v1.1.0.54_1.0.1"
     r"v?(?P<rel>\d+(?:\.\d+)+)"
     r"(?:_(?P<sec>\d+(?:\.\d+)*))?"
     r"(?:[._ -]?(?P<stage>beta|rc)(?P<n>\d*))?"
@@ -37,30 +35,11 @@ _FORM = re.compile(
 
 
 def parse(text: str) -> FirmwareVersion | None:
-    s = clean(text)
-    if s is None:
-        return None
-    d = date_only(s)
-    if d is not None:
-        return FirmwareVersion(SCHEME, build_date=d, text=text)
-    s = re.sub(r"^[a-z0-9]+-(?=v\d)", "", s)  # "n300-v1.1.0.54_1.0.1"
-    m = _FORM.fullmatch(s)
-    if m is None:
-        return None
-    stage = (m.group("stage") + m.group("n")) if m.group("stage") else None
-    return FirmwareVersion(
-        SCHEME,
-        release=ints(m.group("rel")),
-        secondary=ints(m.group("sec")) if m.group("sec") else (),
-        stage=stage,
-        suffix=m.group("label"),
-        text=text,
-    )
+    return parse_with(SCHEME, _FORM, text)
 
 
+@release_formatter(SCHEME)
 def format(v: FirmwareVersion) -> str:
-    if not v.release:
-        return date8(v.build_date) if v.build_date else ""
     text = "V" + dotted(v.release)
     if v.secondary:
         text += "_" + dotted(v.secondary)
@@ -69,6 +48,3 @@ def format(v: FirmwareVersion) -> str:
     if v.suffix:
         text += "_" + v.suffix
     return text
-
-
-register_formatter(SCHEME, format)

@@ -42,9 +42,8 @@ import re
 from routerwatch.identity.hardware import normalize_hardware
 from routerwatch.identity.versions._base import (
     FirmwareVersion,
-    clean,
+    clean_or_date,
     date8,
-    date_only,
     dotted,
     ints,
     parse_date,
@@ -67,13 +66,10 @@ _REGION_WORD = re.compile(r"[a-z]{2}")
 
 
 def parse(text: str) -> FirmwareVersion | None:
-    s = clean(text)
-    if s is None:
-        return None
+    s = clean_or_date(SCHEME, text)
+    if not isinstance(s, str):
+        return s
     s = s.replace(":", " ")  # CPE version and update joined: "1.3.0:build_20230322_rel_70591"
-    d = date_only(s)
-    if d is not None:
-        return FirmwareVersion(SCHEME, build_date=d, text=text)
     if s == "0":
         return FirmwareVersion(SCHEME, release=(0,), text=text)
 

@@ -16,52 +16,31 @@ import re
 
 from routerwatch.identity.versions._base import (
     FirmwareVersion,
-    clean,
-    date8,
-    date_only,
     dotted,
-    ints,
-    register_formatter,
+    parse_with,
+    release_formatter,
 )
 
 SCHEME = "zyxel"
 
+# Groups by _base.match_fields' convention: the patch number is the build level, the tail the
+# stage ("c0", "b5"), the model code the gate.
 _FORM = re.compile(
     r"v?(?P<rel>\d+(?:\.\d+)+)\s*"
-    r"(?:\((?P<code>[a-z0-9]{4})\.(?P<patch>\d+)\))?\s*"
-    r"(?:(?P<tail>[bc])(?P<n>\d+))?"
+    r"(?:\((?P<code>[a-z0-9]{4})\.(?P<build>\d+)\))?\s*"
+    r"(?:(?P<stage>[bc])(?P<n>\d+))?"
 )
 
 
 def parse(text: str) -> FirmwareVersion | None:
-    s = clean(text)
-    if s is None:
-        return None
-    d = date_only(s)
-    if d is not None:
-        return FirmwareVersion(SCHEME, build_date=d, text=text)
-    m = _FORM.fullmatch(s)
-    if m is None:
-        return None
-    return FirmwareVersion(
-        SCHEME,
-        release=ints(m.group("rel")),
-        build=int(m.group("patch")) if m.group("patch") else None,
-        stage=(m.group("tail") + m.group("n")) if m.group("tail") else None,
-        code=m.group("code").upper() if m.group("code") else None,
-        text=text,
-    )
+    return parse_with(SCHEME, _FORM, text)
 
 
+@release_formatter(SCHEME)
 def format(v: FirmwareVersion) -> str:
-    if not v.release:
-        return date8(v.build_date) if v.build_date else ""
     text = "V" + dotted(v.release)
     if v.code is not None:
         text += f"({v.code}.{v.build if v.build is not None else 0})"
     if v.stage:
         text += v.stage[0].upper() + v.stage[1:] if v.stage[0] == "c" else v.stage
     return text
-
-
-register_formatter(SCHEME, format)
