@@ -106,6 +106,8 @@ def demo(args: list[str]) -> None:
 
 def bench(args: list[str]) -> None:
     setup()
+    if not shutil.which("nmap"):  # the scan benchmark compares with nmap -sV
+        apt_install("nmap")
     sh(PY, "bench/run.py", *args)
 
 
