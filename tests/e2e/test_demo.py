@@ -1,0 +1,53 @@
+"""`routerwatch demo`: the README's main job, end to end on loopback, in under 60 s."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from routerwatch.cli.main import app
+from routerwatch.report import from_dict
+
+
+def test_demo_writes_every_report_quickly(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    db = f"sqlite:///{tmp_path / 'kb.db'}"  # empty: the demo must import the starter KB
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        app, ["demo", "--output", str(out), "--base", "127.0.62.0", "--db", db, "-q"]
+    )
+    took = time.monotonic() - started
+    assert result.exit_code == 0, result.output
+    assert took < 60, f"demo took {took:.1f} s"
+    for name in (
+        "routerwatch-report.html",
+        "routerwatch-report.json",
+        "routerwatch-report.csv",
+        "routerwatch-report.cdx.json",
+        "routerwatch-report.sarif",
+    ):
+        assert (out / name).stat().st_size > 0, name
+    report = from_dict(json.loads((out / "routerwatch-report.json").read_text()))
+    assert report.kind == "demo" and len(report.assessments) >= 20
+    compromised = {
+        a.address for a in report.assessments if any(i.kind == "compromise" for i in a.indicators)
+    }
+    assert len(compromised) >= 3  # Quad7 TP-Link, Quad7 ASUS, AyySSHush ASUS
+    # the decoy's telnet console on 7777 is not Quad7
+    assert all(
+        not any(i.rule.startswith("quad7") for i in a.indicators)
+        for a in report.assessments
+        if a.identity.vendor is None and 7777 in a.open_ports and 11288 not in a.open_ports
+    )
+    assert "identified vendor and model of" in result.output
+
+
+def test_demo_refuses_a_base_outside_loopback(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["demo", "--output", str(tmp_path / "r"), "--base", "192.168.1.0", "-q"]
+    )
+    assert result.exit_code != 0
+    assert "127.0.0.0/8" in result.output or "loopback" in result.output
