@@ -40,6 +40,11 @@ def scan(
         None, help="IPs, CIDRs, ranges or @file.", show_default=False
     ),
     gateway: bool = typer.Option(False, "--gateway", help="Scan this machine's default gateway."),
+    route_table: Path = typer.Option(
+        Path("/proc/net/route"),
+        "--route-table",
+        help="Where --gateway reads the IPv4 route table (a saved copy works too).",
+    ),
     exclude: list[str] = typer.Option([], "--exclude", "-x", help="Addresses/CIDRs to skip."),
     allow_public: bool = typer.Option(
         False, "--allow-public", help="Allow public (internet) addresses as targets."
@@ -76,12 +81,12 @@ def scan(
     given = list(targets or [])
     if gateway:
         try:
-            route_text = Path("/proc/net/route").read_text()
+            route_text = route_table.read_text(errors="replace")[:1_000_000]
         except OSError as exc:
-            fail(f"cannot read the route table: {exc}")
+            fail(f"cannot read the route table {route_table}: {exc.strerror or exc}")
         gw = default_gateway(route_text)
         if gw is None:
-            fail("no default gateway in /proc/net/route")
+            fail(f"no IPv4 default gateway in {route_table}")
         given.append(gw)
     if not given:
         fail("no targets: give IPs, CIDRs, ranges or @file, or --gateway (see --help)")
