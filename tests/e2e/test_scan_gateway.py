@@ -48,3 +48,13 @@ def test_gateway_with_unreadable_table(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "cannot read the route table" in result.output
+
+
+def test_scan_help_states_the_defaults_it_uses() -> None:
+    from routerwatch.scan.scanner import ScanOptions
+
+    out = CliRunner().invoke(app, ["scan", "--help"], terminal_width=200).output
+    text = " ".join(out.replace("│", " ").split())  # the help is drawn in boxes
+    o = ScanOptions()
+    for value in (o.rate, o.host_concurrency, o.probe_timeout, o.host_timeout):
+        assert f"(default {value:g})" in text

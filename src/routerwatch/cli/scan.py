@@ -52,11 +52,17 @@ def scan(
     ports: str | None = typer.Option(
         None, "--ports", "-p", help="Comma-separated TCP ports (default: the router port set)."
     ),
-    rate: float | None = typer.Option(None, "--rate", help="Global limit, connections per second."),
-    concurrency: int | None = typer.Option(None, "--concurrency", help="Hosts scanned at once."),
-    timeout: float | None = typer.Option(None, "--timeout", help="Per-probe timeout, seconds."),
+    rate: float | None = typer.Option(
+        None, "--rate", help="Global limit, connections per second (default 2000)."
+    ),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", help="Hosts scanned at once (default 128)."
+    ),
+    timeout: float | None = typer.Option(
+        None, "--timeout", help="Per-probe timeout, seconds (default 2)."
+    ),
     host_timeout: float | None = typer.Option(
-        None, "--host-timeout", help="Time budget per host, seconds."
+        None, "--host-timeout", help="Time budget per host, seconds (default 10)."
     ),
     snmp_community: str | None = typer.Option(
         None, "--snmp-community", help="Read sysDescr over SNMP with this community (yours)."
