@@ -9,7 +9,7 @@ appears in thousands of records) compile to one shared :class:`Criterion`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from routerwatch.match.aliases import AliasRules, ProductRef, vendor_key
@@ -50,10 +50,39 @@ class Criterion:
     hardware: tuple[str, ...] = ()  # revisions the device must have (name and h: version)
     start: Bound | None = None
     end: Bound | None = None
+    # Derived once (criteria are interned and evaluated for many devices): the explanation
+    # pieces that do not depend on the device.
+    ranged: bool = field(init=False)  # a version range rather than one version
+    firmware: bool = field(init=False)  # kind == "firmware"
+    ops: str = field(init=False)  # ">= 1.0 and < 1.1.4 (versionStartIncluding, ...)"
+    fixed_in: str | None = field(init=False)  # what a vulnerable range says is fixed
+    hw_phrase: str = field(init=False)  # "archer_c7 hardware v2 listed as vulnerable"
 
-    @property
-    def ranged(self) -> bool:
-        return self.start is not None or self.end is not None
+    def __post_init__(self) -> None:
+        start, end = self.start, self.end
+        ranged = start is not None or end is not None
+        parts = []
+        if start is not None:
+            parts.append(f"{'>=' if start.inclusive else '>'} {start.version}")
+        if end is not None:
+            parts.append(f"{'<=' if end.inclusive else '<'} {end.version}")
+        attrs = ", ".join(b.attr for b in (start, end) if b is not None)
+        fixed = None
+        if end is not None and self.vulnerable:
+            fixed = f"later than {end.version}" if end.inclusive else end.version
+        hw_phrase = ""
+        if self.kind == "hardware" and self.ref is not None:
+            rev_text = " ".join(f"v{r}" for r in self.hardware) or "(any revision)"
+            if self.vulnerable:
+                hw_phrase = f"{self.ref.name} hardware {rev_text} listed as vulnerable"
+            else:
+                hw_phrase = f"running on {self.ref.name} hardware {rev_text}"
+        set_ = object.__setattr__
+        set_(self, "ranged", ranged)
+        set_(self, "firmware", self.kind == "firmware")
+        set_(self, "ops", f"{' and '.join(parts)} ({attrs})")
+        set_(self, "fixed_in", fixed)
+        set_(self, "hw_phrase", hw_phrase)
 
 
 class Node:

@@ -21,7 +21,7 @@ from enum import IntEnum
 
 from routerwatch.match.compare import VersionCache, hardware_matches
 from routerwatch.match.cpe import ANY, NA
-from routerwatch.match.criteria import Bound, Criterion, Node
+from routerwatch.match.criteria import Criterion, Node
 from routerwatch.models import FindingStatus
 
 __all__ = ["ConfigVerdict", "DeviceView", "Evaluator", "Level", "Outcome"]
@@ -78,43 +78,41 @@ class ConfigVerdict:
 
 
 _UNRELATED = ConfigVerdict("not_affected", _NO)
-_MEMO_MAX = 500_000
+_MEMO_MAX = 100_000  # device keys (each with the outcomes of its few criteria)
+_YES, _MAYBE, _NO_LEVEL = Level.YES, Level.MAYBE, Level.NO
 
-
-def _ops(c: Criterion) -> str:
-    """``>= 1.0 and < 1.1.4 (versionStartIncluding, versionEndExcluding)``."""
-    parts = []
-    if c.start is not None:
-        parts.append(f"{'>=' if c.start.inclusive else '>'} {c.start.version}")
-    if c.end is not None:
-        parts.append(f"{'<=' if c.end.inclusive else '<'} {c.end.version}")
-    attrs = ", ".join(b.attr for b in (c.start, c.end) if b is not None)
-    return f"{' and '.join(parts)} ({attrs})"
-
-
-def _fixed_in(end: Bound | None) -> str | None:
-    if end is None:
-        return None
-    return f"later than {end.version}" if end.inclusive else end.version
+Memo = dict[tuple[object, ...], dict[Criterion, Outcome]]
 
 
 class Evaluator:
     """Evaluates configurations for one device.
 
     ``memo`` may be shared between evaluators of one matcher (criteria are interned and live
-    as long as it): a criterion's outcome is kept per (criterion, vendor, model, hardware,
-    firmware), firmware left out for hardware criteria, so devices of one model share them.
+    as long as it): a criterion's outcome is kept per (vendor, model, hardware, firmware) and
+    criterion, firmware left out for hardware criteria, so devices of one model share them.
     """
 
     def __init__(self, device: DeviceView, versions: VersionCache, vendor: str | None,
-                 memo: dict[tuple[object, ...], Outcome] | None = None) -> None:
+                 memo: Memo | None = None) -> None:
         self.device = device
         self.versions = versions
         self.vendor = vendor  # display name handed to compare_versions
-        self._memo: dict[tuple[object, ...], Outcome] = {} if memo is None else memo
+        memo = {} if memo is None else memo
         d = device
-        self._fw_key = (d.vendor, d.model, d.hardware, d.firmware)
-        self._hw_key = (d.vendor, d.model, d.hardware, None)
+        fw_key = (d.vendor, d.model, d.hardware, d.firmware)
+        hw_key = (d.vendor, d.model, d.hardware, None)
+        fw = memo.get(fw_key)
+        hw = memo.get(hw_key)
+        if fw is None or hw is None:
+            if len(memo) >= _MEMO_MAX:
+                memo.clear()
+                fw = hw = None
+            if fw is None:
+                fw = memo[fw_key] = {}
+            if hw is None:
+                hw = memo.setdefault(hw_key, {})  # the same dict when firmware is unknown
+        self._fw_memo: dict[Criterion, Outcome] = fw
+        self._hw_memo: dict[Criterion, Outcome] = hw
         self._configs: dict[tuple[int, bool], ConfigVerdict] = {}
         self._keyset = frozenset((device.vendor, k) for k in device.keys)
 
@@ -189,14 +187,11 @@ class Evaluator:
     def criterion(self, c: Criterion) -> Outcome:
         if c.vendor != self.device.vendor or c.ref is None:
             return _NO
-        key = (id(c), *(self._fw_key if c.kind == "firmware" else self._hw_key))
-        try:
-            return self._memo[key]
-        except KeyError:
-            if len(self._memo) >= _MEMO_MAX:
-                self._memo.clear()
-            out = self._memo[key] = self._criterion(c)
-            return out
+        memo = self._fw_memo if c.firmware else self._hw_memo
+        out = memo.get(c)
+        if out is None:
+            out = memo[c] = self._criterion(c)
+        return out
 
     def _criterion(self, c: Criterion) -> Outcome:
         dev = self.device
@@ -213,46 +208,44 @@ class Evaluator:
             return _NO
         else:
             pins = _MODEL
-        level = Level.YES
-        notes: list[str] = []
+        level = _YES
+        hw_notes: list[str] = []
         # Hardware revision named by the product or by the h: CPE's version.
+        hardware = dev.hardware
         for rev in c.hardware:
-            if dev.hardware is None:
-                level = Level.MAYBE
-                notes.append(f"{ref.name} hardware v{rev}, device hardware revision unknown")
+            if hardware is None:
+                level = _MAYBE
+                hw_notes.append(f"{ref.name} hardware v{rev}, device hardware revision unknown")
                 continue
-            ok = hardware_matches(rev, dev.hardware)
+            ok = hardware_matches(rev, hardware)
             if ok is False:
-                return self._near(c, f"hardware v{dev.hardware} is not the v{rev} of {ref.name}")
+                return self._near(c, f"hardware v{hardware} is not the v{rev} of {ref.name}")
             if ok is None:
-                level = Level.MAYBE
-                notes.append(f"{ref.name} hardware v{rev}, device reports only v{dev.hardware}")
+                level = _MAYBE
+                hw_notes.append(f"{ref.name} hardware v{rev}, device reports only v{hardware}")
             else:
                 pins = pins | _HARDWARE
-        if c.kind == "hardware":
-            rev_text = " ".join(f"v{r}" for r in c.hardware) or "(any revision)"
-            if c.vulnerable:
-                phrase = f"{ref.name} hardware {rev_text} listed as vulnerable"
-            else:
-                phrase = f"running on {ref.name} hardware {rev_text}"
-            if c.ranged:
-                vl, vnote = self._range(c, dev.hardware, "hardware")
-                if vl is Level.NO:
-                    return self._near(c, vnote)
-                level = min(level, vl)
-                phrase += f" ({vnote})"
-            notes.insert(0, phrase)
-        else:
+        if c.firmware:
             subject = dev.model if pins and dev.model else ref.name
             vl, vnote = self._firmware(c)
-            if vl is Level.NO:
+            if vl is _NO_LEVEL:
                 return self._near(c, f"{subject} firmware {vnote}")
-            if c.version == NA and not c.ranged:
+            if not c.ranged and c.version == NA:
                 weak = weak | _UNSPECIFIED
-            level = min(level, vl)
-            notes.insert(0, f"{subject} firmware {vnote}")
-        return Outcome(level, c.vulnerable, tuple(notes), (c.text,), weak, pins,
-                       _fixed_in(c.end) if c.vulnerable else None)
+            if vl < level:
+                level = vl
+            first = f"{subject} firmware {vnote}"
+        else:
+            first = c.hw_phrase
+            if c.ranged:
+                vl, vnote = self._range(c, hardware, "hardware")
+                if vl is _NO_LEVEL:
+                    return self._near(c, vnote)
+                if vl < level:
+                    level = vl
+                first = f"{first} ({vnote})"
+        notes = (first, *hw_notes) if hw_notes else (first,)
+        return Outcome(level, c.vulnerable, notes, (c.text,), weak, pins, c.fixed_in)
 
     def _near(self, c: Criterion, note: str) -> Outcome:
         return Outcome(Level.NO, c.vulnerable, (note,), (c.text,), near=True)
@@ -276,7 +269,7 @@ class Evaluator:
 
     def _range(self, c: Criterion, value: str | None, what: str) -> tuple[Level, str]:
         if value is None:
-            return Level.MAYBE, f"{_ops(c)} affected, device {what} unknown"
+            return _MAYBE, f"{c.ops} affected, device {what} unknown"
         level = Level.YES
         for bound, is_start in ((c.start, True), (c.end, False)):
             if bound is None:
@@ -290,10 +283,10 @@ class Evaluator:
             else:
                 ok = r <= 0 if bound.inclusive else r < 0
             if not ok:
-                return Level.NO, f"{value} is not {_ops(c)}"
-        if level is Level.MAYBE:
-            return level, f"{value} vs {_ops(c)}: versions could not be compared"
-        return level, f"{value} {_ops(c)}"
+                return _NO_LEVEL, f"{value} is not {c.ops}"
+        if level is _MAYBE:
+            return level, f"{value} vs {c.ops}: versions could not be compared"
+        return level, f"{value} {c.ops}"
 
 
 # ---------------------------------------------------------------------- combining
@@ -304,6 +297,9 @@ def _rank(o: Outcome) -> tuple[bool, int, int, int]:
 
 
 def _any(outs: list[Outcome]) -> Outcome:
+    if len(outs) == 1:
+        o = outs[0]
+        return o if o.level is not _NO_LEVEL or o.near else _NO
     live = [o for o in outs if o.level is not Level.NO]
     if not live:
         return next((o for o in outs if o.near), _NO)
