@@ -298,12 +298,12 @@ HOSTILE = Assessment(
     notes=(f"banner had {ANSI}",),
 )
 
-KB = {
+KB = {  # the shape of `KnowledgeBase.status()`
     "sources": {
-        "nvd": {"records": 412, "updated": "2026-11-20T04:00:00Z"},
-        "cve5": {"records": 120, "updated": "2026-11-20T04:05:00Z"},
-        "kev": {"records": 1403, "catalog": "2025.08.25", "updated": "2026-11-20"},
-        "epss": {"records": 1403, "score_date": "2026-11-19"},
+        "nvd": {"records": 412, "newest": "2026-11-20T04:00:00.000", "last_sync": None},
+        "cve5": {"records": 120, "newest": "2026-11-20T04:05:00.000", "last_sync": None},
+        "kev": {"records": 1403, "catalog_version": "2025.08.25", "newest": "2026-11-20"},
+        "epss": {"records": 1403, "newest": "2026-11-19"},
     },
     "age_days": 4,
 }

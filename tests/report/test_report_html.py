@@ -112,8 +112,8 @@ def test_policy_section_lists_replacements(report: Report) -> None:
 def test_kb_footer_shows_freshness(report: Report) -> None:
     html = render(report, "html")
     footer = html[html.index('<footer id="kb">') :]
-    assert "2026-11-20T04:00:00Z" in footer
-    assert "catalog: 2025.08.25" in footer
+    assert "2026-11-20T04:00:00.000" in footer
+    assert "catalog_version: 2025.08.25" in footer
 
 
 @pytest.mark.parametrize("name", ["empty_report", "check_report"])

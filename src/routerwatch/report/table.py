@@ -41,14 +41,13 @@ def _t(text: str, style: str = "") -> Text:
 
 
 def _freshness(info: dict[str, object]) -> str:
-    for key in ("updated", "synced", "date"):
-        if info.get(key):
-            return str(info[key])
-    for key, value in info.items():
-        if "date" in key and value:
-            return str(value)
+    """ "228 records, newest 2026-07-05" from one source of `kb status`."""
     records = info.get("records")
-    return f"{records} records" if records is not None else "?"
+    text = f"{records} records" if records is not None else "?"
+    newest = info.get("newest") or info.get("last_sync") or info.get("last_import")
+    if newest:
+        text += f", newest {str(newest)[:10]}"
+    return text
 
 
 def _kb_line(kb: dict[str, object]) -> str:
