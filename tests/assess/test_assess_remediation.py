@@ -145,3 +145,14 @@ def test_update_text_reads_well_for_an_inclusive_bound() -> None:
     texts = [a.text for a in actions if a.kind == "update"]
     assert texts and "a version later than 3.13.9:" in texts[0]
     assert "or later" not in texts[0]
+
+
+def test_update_text_reads_a_bare_build_date_as_a_date() -> None:
+    actions = plan_actions(
+        DeviceIdentity(vendor="TP-Link", model="TL-WR841N"),
+        [_f("CVE-2023-36489", "230506")],
+        [],
+        compare=_num,
+    )
+    texts = [a.text for a in actions if a.kind == "update"]
+    assert texts and "a build dated 2023-05-06 (230506) or later" in texts[0]

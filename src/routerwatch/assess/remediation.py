@@ -135,6 +135,17 @@ def _who(identity: DeviceIdentity, address: str | None) -> str:
     return f"{label} at {address}" if address else label
 
 
+def _update_target(version: str) -> str:
+    """How to name the version to update to: bare build dates read as dates."""
+    if version.startswith("later than "):  # versionEndIncluding
+        return f"a version {version}"
+    m = re.fullmatch(r"(\d{2}|\d{4})(\d{2})(\d{2})", version)
+    if m and 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(3)) <= 31:
+        year = m.group(1) if len(m.group(1)) == 4 else "20" + m.group(1)
+        return f"a build dated {year}-{m.group(2)}-{m.group(3)} ({version}) or later"
+    return f"{version} or later"
+
+
 def plan_actions(
     identity: DeviceIdentity,
     findings: Sequence[Finding],
@@ -180,11 +191,7 @@ def plan_actions(
             break
         kev = f", {len(upd.kev)} known exploited" if upd.kev else ""
         when = " before reconnecting it" if strong and first_update else ""
-        target = (
-            f"a version {upd.version}"  # versionEndIncluding: "later than X"
-            if upd.version.startswith("later than ")
-            else f"{upd.version} or later"
-        )
+        target = _update_target(upd.version)
         steps.append(
             (
                 "update",
