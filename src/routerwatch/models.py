@@ -9,6 +9,7 @@ can depend on this module and nothing else of its neighbours.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -119,6 +120,31 @@ class DeviceIdentity:
 @dataclass(frozen=True)
 class Target:
     address: str  # one IP address (v4 or v6) as text
+
+
+_REALM = re.compile(
+    r"""(?:^|[\s,])realm\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|"([^"]*)$|([^\s,"']+))""",
+    re.I,
+)
+
+
+def www_authenticate_realms(value: str | None) -> list[str]:
+    """Every realm in a WWW-Authenticate value, quotes and escapes undone, empty ones dropped.
+
+    ``Basic realm="NETGEAR R7000"`` → ``["NETGEAR R7000"]``; also single quotes, no quotes,
+    ``\\"`` escapes, a missing closing quote, and several challenges in one header.
+    """
+    out: list[str] = []
+    for m in _REALM.finditer(value or ""):
+        dq, sq, open_dq, bare = m.groups()
+        if dq is not None:
+            realm = re.sub(r"\\(.)", r"\1", dq)
+        else:
+            realm = sq if sq is not None else open_dq if open_dq is not None else bare or ""
+        realm = realm.strip()
+        if realm:
+            out.append(realm)
+    return out
 
 
 @dataclass(frozen=True)

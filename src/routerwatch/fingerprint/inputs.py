@@ -27,7 +27,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from routerwatch.models import Banner, HttpObservation, Observation
+from routerwatch.models import Banner, HttpObservation, Observation, www_authenticate_realms
 
 __all__ = ["Input", "extract_inputs"]
 
@@ -55,7 +55,6 @@ LIMITS = {
 }
 MAX_UPNP_FIELD = 256  # each description field (spec: at most 64-128 characters)
 
-_REALM = re.compile(r"""realm\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))""", re.IGNORECASE)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 _SPACES = re.compile(r"\s+")
 _FTP_CODE = re.compile(r"^\d{3}[ -]?", re.MULTILINE)
@@ -81,14 +80,6 @@ class Input:
 
 def _cut(text: str, source: str) -> str:
     return text[: LIMITS.get(source, MAX_TEXT)]
-
-
-def _realms(value: str) -> list[str]:
-    out = []
-    for m in _REALM.finditer(value):
-        realm = m.group(1) if m.group(1) is not None else m.group(2)
-        out.append(re.sub(r"\\(.)", r"\1", realm))
-    return out
 
 
 def _title(h: HttpObservation) -> str | None:
@@ -137,7 +128,7 @@ def _http_inputs(h: HttpObservation) -> list[Input]:
             out.append(
                 Input("http.wwwauth", f"http.realm:{port}", _cut(value.strip(), "http.wwwauth"))
             )
-            for realm in _realms(value):
+            for realm in www_authenticate_realms(value):
                 out.append(Input("http.realm", f"http.realm:{port}", _cut(realm, "http.realm")))
         elif name == "set-cookie" and value.strip():
             out.append(

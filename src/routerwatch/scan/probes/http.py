@@ -32,7 +32,7 @@ import h11
 import netaddr
 
 from routerwatch import __version__
-from routerwatch.models import HttpObservation
+from routerwatch.models import HttpObservation, www_authenticate_realms
 from routerwatch.scan.guard import Guard
 from routerwatch.scan.scope import OutOfScope, ScopeError
 
@@ -189,30 +189,11 @@ def extract_title(html: str) -> str | None:
     return text[:MAX_TITLE] or None
 
 
-_REALM = re.compile(
-    r"""(?:^|[\s,])realm\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|"([^"]*)$|([^\s,"']+))""",
-    re.I,
-)
-
-
 def parse_realm(www_authenticate: str | None) -> str | None:
-    """The realm of the first challenge in a WWW-Authenticate value, quotes and escapes undone.
-
-    ``Basic realm="NETGEAR R7000"`` → ``NETGEAR R7000``; also single quotes, no quotes,
-    ``\\"`` escapes, a missing closing quote, and several challenges in one header.
-    """
-    if not www_authenticate:
-        return None
-    match = _REALM.search(www_authenticate)
-    if match is None:
-        return None
-    dq, sq, open_dq, bare = match.groups()
-    if dq is not None:
-        value = re.sub(r"\\(.)", r"\1", dq)
-    else:
-        value = sq if sq is not None else open_dq if open_dq is not None else bare or ""
-    value = value.strip()
-    return value or None
+    """The realm of the first challenge in a WWW-Authenticate value (see
+    :func:`routerwatch.models.www_authenticate_realms`)."""
+    realms = www_authenticate_realms(www_authenticate)
+    return realms[0] if realms else None
 
 
 def parse_currentsetting(text: str) -> dict[str, str]:
