@@ -80,7 +80,7 @@ def ensure_postgres() -> None:
         print("note: PostgreSQL is not reachable on 127.0.0.1:5432")
         return
     # trust auth and a `test` database, as on the project's machines
-    sh("su", "postgres", "-c", "createdb test", check=False)
+    sh("su", "postgres", "-c", "createdb test 2>/dev/null || true", check=False)
 
 
 def ensure_chromium() -> None:
