@@ -21,7 +21,7 @@ from routerwatch.assess.policy import (
     site_summary,
 )
 from routerwatch.assess.remediation import plan_actions
-from routerwatch.assess.risk import RiskBreakdown, score
+from routerwatch.assess.risk import RiskBreakdown, score, strongest
 from routerwatch.models import Assessment, DeviceIdentity, Finding, Indicator
 
 __all__ = [
@@ -49,16 +49,6 @@ def _rule_data() -> tuple[dict[str, float], dict[str, tuple[str, str]]]:
     return weights, remediations
 
 
-def _dedupe(indicators: Sequence[Indicator]) -> tuple[Indicator, ...]:
-    rank = {"low": 0, "medium": 1, "high": 2}
-    best: dict[tuple[str, str], Indicator] = {}
-    for i in indicators:
-        key = (i.kind, i.rule)
-        if key not in best or rank[i.certainty] > rank[best[key].certainty]:
-            best[key] = i
-    return tuple(best.values())
-
-
 def assess(
     identity: DeviceIdentity,
     findings: Sequence[Finding],
@@ -72,7 +62,7 @@ def assess(
     """The verdict on one device: risk, level, actions, EOL date, policy violations, site."""
     today = today or date.today()
     weights, remediations = _rule_data()
-    inds = _dedupe(indicators)
+    inds = tuple(strongest(indicators))
     eol = eol_for(identity)
     violations = policy.violations(identity, today) if policy is not None else []
     risk = score(findings, inds, eol=eol is not None, exposure_weights=weights)

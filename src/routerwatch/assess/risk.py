@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from routerwatch.models import Finding, Indicator
 
-__all__ = ["RiskBreakdown", "finding_points", "level_for", "score"]
+__all__ = ["RiskBreakdown", "finding_points", "level_for", "score", "strongest"]
 
 COMPROMISE_POINTS = {"high": 95.0, "medium": 75.0, "low": 40.0}
 CERTAINTY_FACTOR = {"high": 1.0, "medium": 0.7, "low": 0.4}
@@ -104,7 +104,7 @@ def score(
         EXPOSURE_CAP,
         sum(
             max(0.0, weights.get(i.rule, DEFAULT_EXPOSURE_WEIGHT)) * CERTAINTY_FACTOR[i.certainty]
-            for i in _strongest(indicators)
+            for i in strongest(indicators)
             if i.kind == "exposure"
         ),
     )
@@ -122,7 +122,7 @@ def score(
     )
 
 
-def _strongest(indicators: Sequence[Indicator]) -> list[Indicator]:
+def strongest(indicators: Sequence[Indicator]) -> list[Indicator]:
     """One indicator per (kind, rule): the most certain (so repeating a rule never adds up)."""
     rank = {"low": 0, "medium": 1, "high": 2}
     best: dict[tuple[str, str], Indicator] = {}

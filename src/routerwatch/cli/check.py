@@ -11,8 +11,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from routerwatch.cli.common import DbOption, console, fail, print_json, warn
-from routerwatch.cli.scan import OutFormat
+from routerwatch.cli.common import DbOption, ReportFormat, console, fail, print_json, warn
 from routerwatch.identity.parse import parse_identity
 from routerwatch.identity.vendors import nvd_vendor_ids
 from routerwatch.kb import KBError, ensure_starter, open_kb, stale_warning
@@ -34,8 +33,8 @@ def check(
         None, "--firmware", help='Firmware as the device shows it, e.g. "1.1.4 Build 20230219".'
     ),
     region: str | None = typer.Option(None, "--region", help="Region, e.g. EU or US."),
-    fmt: OutFormat = typer.Option(
-        OutFormat.table,
+    fmt: ReportFormat = typer.Option(
+        ReportFormat.table,
         "--format",
         "-f",
         help="table or json (device + findings); csv, html, cyclonedx, sarif as full reports.",
@@ -75,9 +74,9 @@ def check(
             )
         else:
             findings = matcher.check(identity, include_unaffected=show_all)
-    if fmt in (OutFormat.table, OutFormat.json) and output is None:
+    if fmt in (ReportFormat.table, ReportFormat.json) and output is None:
         render(identity, findings, fmt, message)
-    elif fmt is OutFormat.json:
+    elif fmt is ReportFormat.json:
         _write_json(identity, findings, message, output)
     else:
         _write_report(identity, findings, fmt, output, db)
@@ -110,7 +109,7 @@ def _write_json(
 def _write_report(
     identity: DeviceIdentity,
     findings: list[Finding],
-    fmt: OutFormat,
+    fmt: ReportFormat,
     output: Path | None,
     db: str | None,
 ) -> None:
@@ -167,11 +166,11 @@ def _load_records(db: str | None, identity: DeviceIdentity) -> list[CveRecord]:
 def render(
     identity: DeviceIdentity,
     findings: list[Finding],
-    fmt: OutFormat,
+    fmt: ReportFormat,
     message: str | None = None,
 ) -> None:
     """Print the result of one check as a table or as JSON."""
-    if fmt is OutFormat.json:
+    if fmt is ReportFormat.json:
         print_json(_check_json(identity, findings, message))
         return
     console.print(Text(identity.label(), style="bold"))

@@ -22,6 +22,17 @@ class Format(StrEnum):
     json = "json"
 
 
+class ReportFormat(StrEnum):
+    """The report formats (routerwatch.report.FORMATS) as a CLI choice."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    html = "html"
+    cyclonedx = "cyclonedx"
+    sarif = "sarif"
+
+
 DbOption = typer.Option(
     None, "--db", help="Database URL (default: $ROUTERWATCH_DB, else SQLite in the data dir)."
 )

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from routerwatch.cli.common import console, fail
+from routerwatch.cli.common import ReportFormat, console, fail
 
 MAX_BYTES = 64 * 1024 * 1024
-
-
-class ReportFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    html = "html"
-    cyclonedx = "cyclonedx"
-    sarif = "sarif"
 
 
 def report(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from routerwatch.cli.common import console, fail, warn
+from routerwatch.cli.common import ReportFormat, console, fail, warn
 
 if TYPE_CHECKING:
     from routerwatch.assess.policy import Policy
@@ -24,15 +23,6 @@ TARGETS are IP addresses, CIDRs (192.168.1.0/24), ranges (192.168.1.1-20 or
 allowed to test. Public addresses are refused unless --allow-public. Probes are read-only: no
 logins, no exploit payloads, no credential guessing.
 """
-
-
-class OutFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    html = "html"
-    cyclonedx = "cyclonedx"
-    sarif = "sarif"
 
 
 def scan(
@@ -73,7 +63,7 @@ def scan(
     policy: str | None = typer.Option(
         None, "--policy", help="Vendor policy file (or a shipped example name)."
     ),
-    fmt: OutFormat = typer.Option(OutFormat.table, "--format", "-f", help="Output format."),
+    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="Output format."),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report to this file or directory."
     ),

@@ -100,8 +100,8 @@ def ssdp_replies(ctx: DeviceContext, st: str) -> list[bytes]:
     return out
 
 
-class SsdpProtocol(asyncio.DatagramProtocol):
-    """Answers unicast M-SEARCH like the device's UPnP daemon."""
+class _LoopbackAgent(asyncio.DatagramProtocol):
+    """A UDP service of one lab device: answers loopback senders only, rate-limited."""
 
     def __init__(self, ctx: DeviceContext) -> None:
         self.ctx = ctx
@@ -111,9 +111,17 @@ class SsdpProtocol(asyncio.DatagramProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
 
+    def accepts(self, data: bytes, addr: Any) -> bool:
+        return self.transport is not None and len(data) <= MAX_DATAGRAM and _from_loopback(addr)
+
+
+class SsdpProtocol(_LoopbackAgent):
+    """Answers unicast M-SEARCH like the device's UPnP daemon."""
+
     def datagram_received(self, data: bytes, addr: Any) -> None:
-        if self.transport is None or len(data) > MAX_DATAGRAM or not _from_loopback(addr):
+        if not self.accepts(data, addr):
             return
+        assert self.transport is not None
         st = _parse_msearch(data)
         if st is None:
             return
@@ -131,22 +139,15 @@ SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
 
 
-class SnmpProtocol(asyncio.DatagramProtocol):
+class SnmpProtocol(_LoopbackAgent):
     """SNMP v1/v2c agent for the system group's sysDescr.0 (plus sysObjectID.0, sysName.0).
 
     A wrong community gets no answer at all, as real agents do."""
 
-    def __init__(self, ctx: DeviceContext) -> None:
-        self.ctx = ctx
-        self.bucket = _Bucket()
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
     def datagram_received(self, data: bytes, addr: Any) -> None:
-        if self.transport is None or len(data) > MAX_DATAGRAM or not _from_loopback(addr):
+        if not self.accepts(data, addr):
             return
+        assert self.transport is not None
         try:
             reply = self.answer(data)
         except Exception as exc:  # malformed BER from a client: drop it, as agents do
