@@ -16,7 +16,7 @@ def report(
     file: Path = typer.Argument(
         ...,
         metavar="FILE",
-        help="A JSON report saved by `scan`, `check` or `demo` with --format json.",
+        help="A JSON report saved by `scan --format json` or written by `demo`.",
     ),
     fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="Output format."),
     output: Path | None = typer.Option(
