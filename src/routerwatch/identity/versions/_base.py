@@ -236,10 +236,8 @@ def date_only(s: str) -> date | None:
         return parse_date(s) if len(s) in (6, 8) else None
     m = _ISO_DATE.fullmatch(s)
     if m:
-        try:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
-            return None
+        # the same year bounds as the 8-digit form, so a date-only version's text parses back
+        return parse_date(m.group(1) + m.group(2) + m.group(3))
     return None
 
 
@@ -253,7 +251,8 @@ def dotted(parts: tuple[int, ...]) -> str:
 
 
 def date8(d: date) -> str:
-    return d.strftime("%Y%m%d")
+    # not strftime: glibc writes year 1 as "1", not "0001", and the text would not parse back
+    return f"{d.year:04d}{d.month:02d}{d.day:02d}"
 
 
 # --------------------------------------------------------------------------- the parse skeleton
