@@ -213,6 +213,7 @@ class Observation:
     tls: tuple[TlsCertificate, ...] = ()
     upnp: UpnpDescription | None = None
     snmp_sysdescr: str | None = None
+    snmp_sysobjectid: str | None = None  # dotted OID (1.3.6.1.4.1.<IANA PEN>...) from SNMP
     mac: str | None = None
     mac_vendor: str | None = None
     errors: tuple[str, ...] = ()  # probe failures worth telling the user (timeouts, bad XML)

@@ -28,7 +28,8 @@ def _when(text: str) -> datetime:
 
 
 class FakeFeeds:
-    def __init__(self, cves: list[dict[str, Any]], files: dict[str, bytes]) -> None:
+    def __init__(self, cves: list[dict[str, Any]], files: dict[str, bytes],
+                 host: str = "127.0.0.1") -> None:
         self.cves = sorted(cves, key=lambda c: (c["lastModified"], c["id"]))
         self.files = files  # path -> body
         self.faults: list[str] = []
@@ -36,9 +37,9 @@ class FakeFeeds:
         self.log: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.release = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer((host, 0), self._handler())
         self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.base = f"http://{host}:{self.server.server_address[1]}"
         self.nvd_url = self.base + NVD_PATH
 
     def nvd_requests(self) -> list[dict[str, str]]:
@@ -135,9 +136,9 @@ class FakeFeeds:
 
 
 @contextmanager
-def serve(cves: list[dict[str, Any]], files: dict[str, bytes] | None = None
-          ) -> Iterator[FakeFeeds]:
-    feeds = FakeFeeds(cves, files or {})
+def serve(cves: list[dict[str, Any]], files: dict[str, bytes] | None = None,
+          host: str = "127.0.0.1") -> Iterator[FakeFeeds]:
+    feeds = FakeFeeds(cves, files or {}, host)
     thread = threading.Thread(target=feeds.server.serve_forever, daemon=True)
     thread.start()
     try:

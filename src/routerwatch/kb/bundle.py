@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from routerwatch.kb import reader
 from routerwatch.kb.errors import KBError, RecordError
 from routerwatch.kb.schema import TABLES
-from routerwatch.kb.sources import cve5, kev, nvd
+from routerwatch.kb.sources import cve5, kev, nvd, validate
 from routerwatch.kb.sources.common import check_id, dumps, optional_timestamp
 from routerwatch.kb.state import get_state, iso, utcnow
 from routerwatch.kb.writer import Writer
@@ -63,13 +63,13 @@ def _epss_row(value: Any, index: int | None = None) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise RecordError("EPSS entry is not an object", index)
     cve_id = check_id(value.get("cve"), index)
-    score, pct = value.get("epss"), value.get("percentile")
-    if not isinstance(score, int | float) or not (pct is None or isinstance(pct, int | float)):
-        raise RecordError("epss/percentile is not a number", index, cve_id)
-    return {"cve_id": cve_id, "epss": float(score),
-            "percentile": None if pct is None else float(pct),
+    check = validate.Check(index, cve_id)
+    score = validate.probability(check, value.get("epss"), "epss")
+    pct = value.get("percentile")
+    return {"cve_id": cve_id, "epss": score,
+            "percentile": None if pct is None else validate.probability(check, pct, "percentile"),
             "score_date": optional_timestamp(value.get("score_date"), "score_date", index, cve_id),
-            "model_version": value.get("model_version")}
+            "model_version": check.opt_text(value, "model_version", "")}
 
 
 PARSERS: dict[str, Callable[[Any, int | None], dict[str, Any]]] = {

@@ -61,7 +61,9 @@ __all__ = [
 
 DEFAULT_COMMUNITY = "routerwatch-lab"
 
-HOSTILE_KINDS = frozenset({"tarpit", "endless-body", "xml-bomb", "garbage", "tls-fail", "drip"})
+HOSTILE_KINDS = frozenset(
+    {"tarpit", "endless-body", "xml-bomb", "garbage", "tls-fail", "drip", "snmp-spoof"}
+)
 
 # kind -> what it does (docs/lab.md lists them for people)
 SERVICE_KINDS = frozenset(
@@ -179,6 +181,7 @@ class SnmpSpec:
     community: str = DEFAULT_COMMUNITY
     sysobjectid: str | None = None
     sysname: str | None = None
+    spoof: bool = False  # hostile: answer any community, spray GetResponses and garbage
 
 
 @dataclass(frozen=True)
@@ -465,6 +468,7 @@ def parse_profile(data: dict[str, Any], where: str) -> DeviceProfile:
             community=str(s.get("community", DEFAULT_COMMUNITY)),
             sysobjectid=s.get("sysobjectid"),
             sysname=s.get("sysname"),
+            spoof=bool(s.get("spoof", False)),
         )
     udp_silent = tuple(int(p) for p in data.get("udp_silent") or ())
     if (ssdp is not None and 1900 in udp_silent) or (snmp is not None and 161 in udp_silent):

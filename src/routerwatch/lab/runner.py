@@ -34,7 +34,7 @@ from routerwatch.lab.hostile import HOSTILE_HANDLERS
 from routerwatch.lab.profiles import DeviceProfile, Service, load_profiles
 from routerwatch.lab.tcp import HANDLERS
 from routerwatch.lab.tls import server_context
-from routerwatch.lab.udp import SilentProtocol, SnmpProtocol, SsdpProtocol
+from routerwatch.lab.udp import SilentProtocol, SnmpProtocol, SnmpSpoofProtocol, SsdpProtocol
 from routerwatch.models import DeviceIdentity
 
 __all__ = ["Lab", "LabBindError", "LabDevice", "lab_addresses"]
@@ -316,7 +316,8 @@ class Lab:
             if p.ssdp is not None:
                 await self._bind_udp(host.address, 1900, partial(SsdpProtocol, host), loop)
             if p.snmp is not None:
-                await self._bind_udp(host.address, 161, partial(SnmpProtocol, host), loop)
+                agent = SnmpSpoofProtocol if p.snmp.spoof else SnmpProtocol
+                await self._bind_udp(host.address, 161, partial(agent, host), loop)
             for port in p.udp_silent:
                 await self._bind_udp(host.address, port, SilentProtocol, loop)
 

@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from routerwatch.lab.context import DeviceContext
 
-__all__ = ["SilentProtocol", "SnmpProtocol", "SsdpProtocol", "ssdp_replies"]
+__all__ = ["SilentProtocol", "SnmpProtocol", "SnmpSpoofProtocol", "SsdpProtocol", "ssdp_replies"]
 
 log = logging.getLogger("routerwatch.lab")
 
@@ -196,6 +196,90 @@ class SnmpProtocol(_LoopbackAgent):
             p_mod.apiPDU.set_error_status(rsp_pdu, 2)  # noSuchName
             p_mod.apiPDU.set_error_index(rsp_pdu, missing)
         out: bytes = encoder.encode(response)
+        return out
+
+
+#: request ids sprayed around the one seen (a scanner with sequential ids uses these next)
+SPOOF_IDS = range(-8, 97)
+#: the requester's port and its neighbours (a scanner's other exchanges may use these)
+SPOOF_PORTS = range(-4, 5)
+
+
+def snmp_garbage(seed: int) -> list[bytes]:
+    """Datagrams that look a little like SNMP and are not: what a parser must survive."""
+    import hashlib
+    import random
+
+    rng = random.Random(hashlib.sha256(f"snmp-garbage|{seed}".encode()).digest())
+    return [
+        rng.randbytes(64),
+        b"\x30\x82\xff\xff\x02\x01\x01",  # SEQUENCE claiming 65535 bytes, then nothing
+        b"\x30" + b"\x80" * 8,  # indefinite lengths, nested
+        b"\x30\x84\x7f\xff\xff\xff" + b"\x30" * 32,  # a 2 GiB length
+        b"\x30\x03\x02\x01\x09",  # version 9
+        b"\x00" * 16,
+        ("\ufffd" * 40).encode(),
+    ]
+
+
+class SnmpSpoofProtocol(_LoopbackAgent):
+    """Hostile SNMP host: for every GetRequest it sees it sends garbage datagrams, then
+    GetResponses carrying its own sysDescr for the request ids around the one it saw, to the
+    requester's port and its neighbours — but never a valid answer to the request itself.
+
+    Against a scanner that reads all hosts' replies from one socket and matches them by
+    request id alone, these answers land on the *other* hosts' requests: their identities
+    are rewritten and silent hosts gain one. Loopback senders only, like every lab agent.
+    """
+
+    def __init__(self, ctx: DeviceContext) -> None:
+        super().__init__(ctx)
+        self.bucket = _Bucket(rate=20000.0, burst=2000.0)
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if not self.accepts(data, addr):
+            return
+        try:
+            datagrams = self.spray(data)
+        except Exception as exc:  # malformed BER from a client: drop it
+            log.debug("snmp-spoof %s: bad request: %s", self.ctx.address, exc)
+            return
+        assert self.transport is not None
+        for offset in SPOOF_PORTS:
+            port = int(addr[1]) + offset
+            if not 1024 <= port <= 65535 and offset:
+                continue
+            for datagram in datagrams:
+                if not self.bucket.take():
+                    return
+                self.transport.sendto(datagram, (addr[0], port))
+
+    def spray(self, data: bytes) -> list[bytes]:
+        from pyasn1.codec.ber import decoder, encoder
+        from pysnmp.proto import api
+
+        spec = self.ctx.profile.snmp
+        assert spec is not None
+        version = int(api.decodeMessageVersion(data))
+        p_mod = api.PROTOCOL_MODULES[version]
+        request, _rest = decoder.decode(data, asn1Spec=p_mod.Message())
+        pdu = p_mod.apiMessage.get_pdu(request)
+        seen = int(p_mod.apiPDU.get_request_id(pdu))
+        oids = [oid for oid, _ in p_mod.apiPDU.get_varbinds(pdu)]
+        values = {SYS_DESCR: p_mod.OctetString(self.ctx.render_text(spec.sysdescr))}
+        if spec.sysobjectid:
+            values[SYS_OBJECT_ID] = p_mod.ObjectIdentifier(spec.sysobjectid)
+        out = snmp_garbage(self.ctx.seed)
+        for offset in SPOOF_IDS:
+            if offset == 0:
+                continue  # never the real answer: the spoofer has no identity of its own
+            response = p_mod.apiMessage.get_response(request)
+            rsp_pdu = p_mod.apiMessage.get_pdu(response)
+            p_mod.apiPDU.set_request_id(rsp_pdu, (seen + offset) % 2**31)
+            p_mod.apiPDU.set_varbinds(
+                rsp_pdu, [(oid, values.get(str(oid), p_mod.Null(""))) for oid in oids]
+            )
+            out.append(encoder.encode(response))
         return out
 
 

@@ -4,9 +4,10 @@
 (raising :class:`~routerwatch.scan.scope.OutOfScope` before any socket exists), then takes a
 token from the global rate limiter, then connects. Probes never create sockets themselves:
 TCP (probes, banners, TLS, every HTTP request) goes through :meth:`Guard.connect` /
-:meth:`Guard.open_stream`, UDP through :meth:`Guard.udp_exchange`, and pysnmp is given an
-address only after :meth:`Guard.permit`. Multicast discovery is the one exception to the scope
-and is refused unless the scan runs with ``discover=True``.
+:meth:`Guard.open_stream`, UDP (SSDP, SNMP) through :meth:`Guard.udp_conversation`: one
+connected socket per exchange, replies read only from the probed address and port.
+Multicast discovery is the one exception to the scope and is refused unless the scan runs
+with ``discover=True``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from typing import Any
 
 import netaddr
@@ -148,16 +150,56 @@ class Guard:
         Returns the replies seen within ``timeout`` (possibly none). An ICMP "port
         unreachable" ends the wait early with ConnectionRefusedError.
         """
+        replies, _ = await self.udp_conversation(
+            address, port, payload, timeout, max_bytes=max_bytes, want=want
+        )
+        return replies
+
+    async def udp_conversation(
+        self,
+        address: str,
+        port: int,
+        payload: bytes,
+        timeout: float,
+        *,
+        accept: Callable[[bytes], bool] | None = None,
+        max_bytes: int = 8192,
+        want: int = 1,
+        max_ignored: int = 256,
+    ) -> tuple[list[bytes], int]:
+        """One request datagram on its own connected UDP socket; (accepted replies, ignored).
+
+        The socket is connected to address:port, so the kernel delivers only datagrams from
+        there; the source is checked again here. ``accept`` judges each reply: those it
+        refuses are counted and dropped, and after ``max_ignored`` of them the wait ends.
+        """
         checked = await self.permit(address)
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         replies: list[bytes] = []
+        ignored = 0
+        expected = netaddr.IPAddress(checked)
+
+        def from_peer(addr: Any) -> bool:
+            try:
+                return bool(netaddr.IPAddress(str(addr[0]).split("%")[0]) == expected
+                            and int(addr[1]) == port)
+            except (netaddr.AddrFormatError, ValueError, TypeError, IndexError):
+                return False
 
         class _Collector(asyncio.DatagramProtocol):
             def datagram_received(self, data: bytes, addr: Any) -> None:
-                if len(replies) < want:
-                    replies.append(bytes(data[:max_bytes]))
-                if len(replies) >= want and not done.done():
+                nonlocal ignored
+                if done.done():
+                    return
+                data = bytes(data[:max_bytes])
+                if not from_peer(addr) or (accept is not None and not accept(data)):
+                    ignored += 1
+                    if ignored >= max_ignored:
+                        done.set_result(None)
+                    return
+                replies.append(data)
+                if len(replies) >= want:
                     done.set_result(None)
 
             def error_received(self, exc: Exception) -> None:
@@ -177,7 +219,7 @@ class Guard:
             transport.close()
             if done.done() and not done.cancelled():
                 done.exception()  # mark retrieved
-        return replies
+        return replies, ignored
 
     # ------------------------------------------------------------------ discovery
 

@@ -98,6 +98,7 @@ class _Host:
     tls: list[TlsCertificate] = field(default_factory=list)
     upnp: UpnpDescription | None = None
     snmp: str | None = None
+    snmp_oid: str | None = None
     errors: list[str] = field(default_factory=list)
 
     def error(self, text: str) -> None:
@@ -120,6 +121,7 @@ class _Host:
             tls=tuple(sorted(self.tls, key=lambda t: t.port)),
             upnp=self.upnp,
             snmp_sysdescr=self.snmp,
+            snmp_sysobjectid=self.snmp_oid,
             mac=mac,
             mac_vendor=arp.mac_vendor(mac) if mac else None,
             errors=tuple(self.errors),
@@ -277,7 +279,9 @@ class _Scan:
     async def _snmp(self, state: _Host) -> None:
         assert self.snmp is not None
         try:
-            state.snmp = await self.snmp.sysdescr(state.address, self.options.probe_timeout)
+            answer = await self.snmp.system(state.address, self.options.probe_timeout)
+            if answer is not None:
+                state.snmp, state.snmp_oid = answer.sysdescr, answer.sysobjectid
         except snmp.SnmpError as exc:
             state.error(f"udp/{self.options.snmp_port} snmp: {exc}")
 

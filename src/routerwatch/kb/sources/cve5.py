@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from routerwatch.kb.errors import RecordError
+from routerwatch.kb.sources import validate
 from routerwatch.kb.sources.common import (
     check_id,
     cpe_vendor,
@@ -42,7 +43,12 @@ def _containers(doc: dict[str, Any], cve_id: str, index: int | None) -> list[dic
     adp = containers.get("adp") or []
     if not isinstance(adp, list):
         raise RecordError("'containers.adp' is not a list", index, cve_id)
-    return [cna, *(c for c in adp if isinstance(c, dict))]
+    check = validate.Check(index, cve_id)
+    named = [("containers.cna", cna)] + [
+        (f"containers.adp[{i}]", check.obj(c, f"containers.adp[{i}]")) for i, c in enumerate(adp)
+    ]
+    validate.cve5_containers(check, named)
+    return [c for _, c in named]
 
 
 def best_cvss(containers: list[dict[str, Any]]) -> tuple[Any, ...]:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from routerwatch.kb.errors import RecordError
+from routerwatch.kb.sources import validate
 from routerwatch.kb.sources.common import check_id, date_only, dumps, optional_timestamp
 
 NAME = "kev"
@@ -43,6 +44,7 @@ def parse_entry(entry: Any, index: int | None = None) -> dict[str, Any]:
     if not isinstance(entry, dict):
         raise RecordError("KEV entry is not a JSON object", index)
     cve_id = check_id(entry.get("cveID"), index)
+    validate.kev_entry(validate.Check(index, cve_id), entry)
     added = date_only(entry.get("dateAdded"), "dateAdded", index, cve_id)
     if added is None:
         raise RecordError("dateAdded missing", index, cve_id)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from routerwatch.kb.errors import RecordError
+from routerwatch.kb.sources import validate
 from routerwatch.kb.sources.common import (
     check_id,
     date_only,
@@ -114,6 +115,7 @@ def parse_record(cve: Any, index: int | None = None) -> dict[str, Any]:
     if not isinstance(cve, dict):
         raise RecordError("CVE record is not a JSON object", index)
     cve_id = check_id(cve.get("id"), index)
+    validate.nvd_record(validate.Check(index, cve_id), cve)
     last_modified = timestamp(cve.get("lastModified"), "lastModified", index, cve_id)
     status = cve.get("vulnStatus")
     if status is not None and not isinstance(status, str):
