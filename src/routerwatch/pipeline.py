@@ -36,13 +36,14 @@ class Engines:
 
 
 def load_engines(kb: KnowledgeBase) -> Engines:
-    """Build the matcher index from the KB and load the fingerprint rules."""
+    """A matcher over the KB's stored match index (each check reads only its candidate
+    records) and the fingerprint rules."""
     from routerwatch.fingerprint import Fingerprinter
     from routerwatch.kb import stale_warning
     from routerwatch.match.matcher import Matcher
 
     return Engines(
-        matcher=Matcher(kb.records()),
+        matcher=Matcher.from_index(kb.match_index()),
         fingerprinter=Fingerprinter(),
         kb_status=kb.status(),
         kb_warning=stale_warning(kb),

@@ -13,10 +13,9 @@ from rich.text import Text
 
 from routerwatch.cli.common import DbOption, ReportFormat, console, fail, print_json, warn
 from routerwatch.identity.parse import parse_identity
-from routerwatch.identity.vendors import nvd_vendor_ids
 from routerwatch.kb import KBError, ensure_starter, open_kb, stale_warning
 from routerwatch.match import Matcher
-from routerwatch.models import CveRecord, DeviceIdentity, Finding
+from routerwatch.models import DeviceIdentity, Finding
 
 _WIDE = 120  # console width from which the reason fits as a table column
 _STATUS_STYLE = {"affected": "bold red", "possible": "yellow", "not_affected": "green"}
@@ -59,9 +58,11 @@ def check(
     findings: list[Finding] = []
     message = _unknown_message(identity)
     if message is None:
-        records = _load_records(db, identity)
-        matcher = Matcher(records)
-        vendor_known, model_known = matcher.knows(identity)
+        matcher = _matcher(db)
+        try:
+            vendor_known, model_known = matcher.knows(identity)
+        except KBError as exc:
+            fail(str(exc))
         if not vendor_known:
             message = (
                 f"the knowledge base has no CVEs for vendor {identity.vendor}; nothing to list "
@@ -73,7 +74,10 @@ def check(
                 "nothing to list (routerwatch does not guess). Check the model spelling."
             )
         else:
-            findings = matcher.check(identity, include_unaffected=show_all)
+            try:
+                findings = matcher.check(identity, include_unaffected=show_all)
+            except KBError as exc:
+                fail(str(exc))
     if fmt in (ReportFormat.table, ReportFormat.json) and output is None:
         render(identity, findings, fmt, message)
     elif fmt is ReportFormat.json:
@@ -146,21 +150,20 @@ def _unknown_message(identity: DeviceIdentity) -> str | None:
     return None
 
 
-def _load_records(db: str | None, identity: DeviceIdentity) -> list[CveRecord]:
+def _matcher(db: str | None) -> Matcher:
+    """A matcher over the KB's stored index: the check reads only the candidate records."""
     try:
         with open_kb(db) as kb:
             if ensure_starter(kb):
                 warn("the knowledge base was empty: imported the starter bundle shipped with "
                      "routerwatch")
             stale = stale_warning(kb)
-            # Only the vendor's records: a vendor routerwatch has no NVD ids for reads them all.
-            ids = nvd_vendor_ids(identity.vendor or "")
-            records = list(kb.records(vendors=ids or None))
+            matcher = Matcher.from_index(kb.match_index())
     except KBError as exc:
         fail(str(exc))
     if stale:
         warn(stale)
-    return records
+    return matcher
 
 
 def render(

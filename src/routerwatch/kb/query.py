@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from routerwatch.kb.schema import cve5, epss, kev, nvd
+from routerwatch.kb.schema import cve5, epss, kev, match_compiled, nvd
 from routerwatch.kb.sources.common import loads
 from routerwatch.models import CveRecord, KevEntry
 
@@ -31,35 +31,68 @@ def _vendor_filter(vendors: Iterable[str] | None, *columns: Any) -> Any:
     return sa.or_(*(col.like(f"% {v} %") for col in columns for v in wanted), sa.false())
 
 
-def nvd_query(vendors: Iterable[str] | None = None, cve_id: str | None = None) -> sa.Select[Any]:
-    """NVD records (not rejected by NVD or the CVE program) with CVE 5, KEV, EPSS joined."""
+def _no_criteria(columns: list[Any]) -> list[Any]:
+    """The columns with the raw criteria (NVD configurations, CVE 5 affected) as NULL."""
+    raw = {"configurations", "affected"}
+    return [sa.null().label(c.name) if c.name in raw else c for c in columns]
+
+
+def nvd_query(vendors: Iterable[str] | None = None, cve_id: str | None = None, *,
+              cve_ids: Iterable[str] | None = None, compiled: bool = False,
+              after: str | None = None) -> sa.Select[Any]:
+    """NVD records (not rejected by NVD or the CVE program) with CVE 5, KEV, EPSS joined.
+
+    ``cve_ids`` keeps only those; ``compiled`` reads the stored compiled criteria (one more
+    column, last) instead of the raw configurations and CVE 5 affected lists; ``after``
+    starts after that CVE id (keyset paging).
+    """
+    columns = [*_NVD, *_C5, *_KEV, *_EPSS]
+    joined = (nvd.outerjoin(cve5, cve5.c.cve_id == nvd.c.cve_id)
+              .outerjoin(kev, kev.c.cve_id == nvd.c.cve_id)
+              .outerjoin(epss, epss.c.cve_id == nvd.c.cve_id))
+    if compiled:
+        columns = [*_no_criteria(columns), match_compiled.c.data.label("compiled")]
+        joined = joined.outerjoin(match_compiled, match_compiled.c.cve_id == nvd.c.cve_id)
     query = (
-        sa.select(*_NVD, *_C5, *_KEV, *_EPSS)
-        .select_from(nvd.outerjoin(cve5, cve5.c.cve_id == nvd.c.cve_id)
-                     .outerjoin(kev, kev.c.cve_id == nvd.c.cve_id)
-                     .outerjoin(epss, epss.c.cve_id == nvd.c.cve_id))
+        sa.select(*columns)
+        .select_from(joined)
         .where(nvd.c.rejected == sa.false(),
                sa.or_(cve5.c.rejected.is_(None), cve5.c.rejected == sa.false()),
                _vendor_filter(vendors, nvd.c.vendors, cve5.c.vendors))
     )
     if cve_id is not None:
         query = query.where(nvd.c.cve_id == cve_id)
+    if cve_ids is not None:
+        query = query.where(nvd.c.cve_id.in_(list(cve_ids)))
+    if after is not None:
+        query = query.where(nvd.c.cve_id > after)
     return query.order_by(nvd.c.cve_id)
 
 
-def cve5_only_query(vendors: Iterable[str] | None = None,
-                    cve_id: str | None = None) -> sa.Select[Any]:
-    """CVE 5 records NVD does not have (yet), with KEV and EPSS joined."""
+def cve5_only_query(vendors: Iterable[str] | None = None, cve_id: str | None = None, *,
+                    cve_ids: Iterable[str] | None = None, compiled: bool = False,
+                    after: str | None = None) -> sa.Select[Any]:
+    """CVE 5 records NVD does not have (yet), with KEV and EPSS joined (options as in
+    :func:`nvd_query`)."""
+    columns = [cve5.c.cve_id, *_C5, *_KEV, *_EPSS]
+    joined = (cve5.outerjoin(nvd, nvd.c.cve_id == cve5.c.cve_id)
+              .outerjoin(kev, kev.c.cve_id == cve5.c.cve_id)
+              .outerjoin(epss, epss.c.cve_id == cve5.c.cve_id))
+    if compiled:
+        columns = [*_no_criteria(columns), match_compiled.c.data.label("compiled")]
+        joined = joined.outerjoin(match_compiled, match_compiled.c.cve_id == cve5.c.cve_id)
     query = (
-        sa.select(cve5.c.cve_id, *_C5, *_KEV, *_EPSS)
-        .select_from(cve5.outerjoin(nvd, nvd.c.cve_id == cve5.c.cve_id)
-                     .outerjoin(kev, kev.c.cve_id == cve5.c.cve_id)
-                     .outerjoin(epss, epss.c.cve_id == cve5.c.cve_id))
+        sa.select(*columns)
+        .select_from(joined)
         .where(nvd.c.cve_id.is_(None), cve5.c.rejected == sa.false(),
                _vendor_filter(vendors, cve5.c.vendors))
     )
     if cve_id is not None:
         query = query.where(cve5.c.cve_id == cve_id)
+    if cve_ids is not None:
+        query = query.where(cve5.c.cve_id.in_(list(cve_ids)))
+    if after is not None:
+        query = query.where(cve5.c.cve_id > after)
     return query.order_by(cve5.c.cve_id)
 
 

@@ -95,3 +95,30 @@ TABLES = {"nvd": nvd, "cve5": cve5, "kev": kev, "epss": epss}
 
 sa.Index("ix_kb_nvd_status", nvd.c.rejected, nvd.c.has_configurations, nvd.c.last_modified)
 sa.Index("ix_kb_cve5_status", cve5.c.rejected, cve5.c.date_updated)
+
+# The match index (see routerwatch.match.index and routerwatch.kb.index): which CVEs name
+# which (vendor key, model key), each record's compiled criteria, and the normaliser
+# version the index was built with (rebuilt when it differs).
+match_index = sa.Table(
+    "kb_match_index",
+    metadata,
+    sa.Column("vendor_key", sa.Text, primary_key=True),
+    sa.Column("model_key", sa.Text, primary_key=True),  # "*" vendor-wide, "" vendor only
+    sa.Column("cve_id", sa.String(32), primary_key=True),
+)
+
+match_compiled = sa.Table(
+    "kb_match_compiled",
+    metadata,
+    sa.Column("cve_id", sa.String(32), primary_key=True),
+    sa.Column("data", sa.Text, nullable=False),  # JSON, routerwatch.match.index.encode
+)
+
+match_state = sa.Table(
+    "kb_match_state",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+sa.Index("ix_kb_match_index_cve", match_index.c.cve_id)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from routerwatch import config
 from routerwatch.kb import db, importer, query
+from routerwatch.kb import index as kbindex
 from routerwatch.kb.errors import KBError
 from routerwatch.kb.reader import DEFAULT_MAX_SIZE
 from routerwatch.kb.schema import TABLES, nvd
@@ -25,13 +26,18 @@ STARTER_GLOB = "starter-*.rwkb.xz"
 
 
 class KnowledgeBase:
-    """CVE records from NVD, CVE 5, KEV and EPSS, merged. Opening migrates the schema."""
+    """CVE records from NVD, CVE 5, KEV and EPSS, merged. Opening migrates the schema and
+    (re)builds the match index when it was built with another normaliser."""
 
     def __init__(self, url: str | None = None) -> None:
         self.url = config.db_url(url)
         self.engine = db.create_engine(self.url)
         try:
             db.migrate(self.engine)
+            try:
+                kbindex.ensure_current(self.engine)
+            except SQLAlchemyError as exc:
+                raise self._fail(exc) from None
         except BaseException:
             self.engine.dispose()
             raise
@@ -60,6 +66,11 @@ class KnowledgeBase:
                     yield query.from_cve5_row(row)
         except SQLAlchemyError as exc:
             raise self._fail(exc) from None
+
+    def match_index(self) -> kbindex.KbIndex:
+        """The stored match index, for ``Matcher.from_index`` (reads per check only the
+        candidate records of the device's vendor and model)."""
+        return kbindex.KbIndex(self.engine)
 
     def get(self, cve_id: str) -> CveRecord | None:
         key = cve_id.strip().upper()

@@ -3,6 +3,9 @@
 Rules: NVD rows are keyed by CVE id and ``lastModified`` (a newer record replaces an older
 one; an equal or older one changes nothing), CVE 5 rows by ``dateUpdated``, EPSS rows by
 score date; a KEV catalog replaces the stored catalog unless the stored one is newer.
+
+Every flush of NVD or CVE 5 rows re-files those CVEs in the match index (routerwatch.kb.index)
+in the same transaction, so the index never lags behind the records.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from routerwatch.kb import index
 from routerwatch.kb.schema import TABLES, kev
 from routerwatch.kb.state import get_state, iso, put_state, utcnow
 
 BATCH = 2000
+INDEXED = ("nvd", "cve5")  # the sources the match index is built from
 # the column deciding which of two versions of a row is newer (None: the last one wins)
 VERSION = {"nvd": "last_modified", "cve5": "date_updated", "epss": "score_date", "kev": None}
 
@@ -57,6 +62,8 @@ class Writer:
         self.counts: Counter[str] = Counter()  # rows read, per source
         self.touched: set[str] = set()
         self.skipped: list[str] = []  # notes about data not applied (older KEV catalog)
+        self.indexed = 0  # records re-filed in the match index
+        self._builder: index._Builder | None = None
 
     def add(self, source: str, row: dict[str, Any]) -> None:
         pending = self._pending[source]
@@ -69,6 +76,7 @@ class Writer:
             self.flush(source)
 
     def flush(self, source: str | None = None) -> None:
+        changed: set[str] = set()
         for name in [source] if source else list(self._pending):
             rows = list(self._pending[name].values())
             if not rows:
@@ -82,7 +90,13 @@ class Writer:
                 self.conn.exec_driver_sql(sql, [order(r) for r in rows])
             else:
                 self.conn.execute(stmt, rows)
+            if name in INDEXED:
+                changed.update(r["cve_id"] for r in rows)
             self._pending[name] = {}
+        if changed:
+            if self._builder is None:
+                self._builder = index._Builder()
+            self.indexed += index.reindex(self.conn, changed, self._builder)
 
     def _raw(self, name: str, stmt: Any) -> tuple[str, Any]:
         cached = self._compiled.get(name)

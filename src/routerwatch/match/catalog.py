@@ -1,84 +1,45 @@
-"""The product catalog: which CVEs name which (vendor, model), built from the KB's own CPEs.
+"""The product catalogs: which CVEs name which (vendor, model), and the compiled records.
 
-Building it only reads each record's CPE vendor and product names (and its CVE 5 ``affected``
-vendors, products and ADP CPEs) and files the
-record under (vendor key, product name). The first time a device of a vendor is checked, that
-vendor's product names go through the alias rules into canonical model keys, giving the
-(vendor key, model key) -> records index the matcher looks devices up in. Records compile
-(criteria interned) when first evaluated. A 300k-record KB thus costs one pass over the CPE
-strings up front, and only the vendors actually checked pay for name resolution.
+Two catalogs behind one shape (what :class:`~routerwatch.match.matcher.Matcher` reads):
+
+* :class:`Catalog` holds records in memory (``Matcher(records)``: tests, small sets). Building
+  it reads each record's CPE vendor and product names and files the record under (vendor key,
+  product name); a vendor's names resolve to model keys on its first check.
+* :class:`IndexCatalog` reads the index stored in the knowledge base (built when records are
+  written, see ``routerwatch.kb.index``): a check fetches only the candidate records of the
+  device's vendor and model, with their stored compiled criteria, so memory does not grow
+  with the KB. Compiled records are kept in a bounded LRU.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from routerwatch.match.aliases import AliasRules, free_text_parts, vendor_key
-from routerwatch.match.cpe import CpeError, parse_cpe, vendor_product
-from routerwatch.match.criteria import Compiler, Node
-from routerwatch.match.cve5 import Cve5Entry, compile_affected
-from routerwatch.match.description import RegionTag, advisory_regions, names_firmware_version
+from routerwatch.match.aliases import AliasRules
+from routerwatch.match.criteria import Compiler
+from routerwatch.match.index import (
+    NAMED,
+    VENDOR_WIDE,
+    CompiledCve,
+    Decoder,
+    IndexSource,
+    Name,
+    compile_record,
+    name_keys,
+    record_names,
+)
 from routerwatch.models import CveRecord
 from routerwatch.progress import NullProgress, Progress
 
-__all__ = ["Catalog", "CompiledCve"]
-
-_Name = tuple[str, bool]  # (product as written, free text?)
-_BAD = ("", "")
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledCve:
-    record: CveRecord
-    configurations: tuple[Node, ...]
-    cve5: tuple[Cve5Entry, ...]
-    dash_all: bool  # the description names no firmware version: NVD's "-" = every version
-    regions: frozenset[RegionTag]  # regional builds the description names (model, "JP")
+__all__ = ["Catalog", "CompiledCve", "IndexCatalog"]
 
 
 @dataclass(frozen=True, slots=True)
 class _VendorIndex:
     by_model: dict[str, tuple[int, ...]]
     vendor_wide: tuple[int, ...]  # records naming a vendor-wide firmware family (asuswrt)
-
-
-def _criteria_texts(raw: Any) -> Iterator[str]:
-    """Every CPE criteria string of NVD configurations (nodes, and 1.1-style children)."""
-    for conf in raw:
-        if not isinstance(conf, dict):
-            continue
-        stack = list(conf.get("nodes") or ())
-        while stack:
-            node = stack.pop()
-            if not isinstance(node, dict):
-                continue
-            for m in node.get("cpeMatch") or ():
-                text = m.get("criteria") if isinstance(m, dict) else None
-                if isinstance(text, str):
-                    yield text
-            if "children" in node:
-                stack.extend(node["children"] or ())
-
-
-def _cve5_names(affected: Iterable[Any]) -> Iterator[tuple[str, _Name]]:
-    for entry in affected:
-        if not isinstance(entry, dict):
-            continue
-        vk = vendor_key(str(entry.get("vendor") or ""))
-        if vk is not None:
-            for part in free_text_parts(str(entry.get("product") or "")):
-                yield vk, (part, True)
-        for text in entry.get("cpes") or ():
-            try:
-                cpe = parse_cpe(str(text))
-            except CpeError:
-                continue
-            cvk = vendor_key(cpe.vendor)
-            if cvk is not None:
-                yield cvk, (cpe.product, False)
 
 
 class Catalog:
@@ -94,23 +55,13 @@ class Catalog:
         self._compiler = Compiler(self.rules)
         self._records: list[CveRecord] = []
         self._compiled: list[CompiledCve | None] = []
-        self._names: dict[str, dict[_Name, list[int]]] = defaultdict(dict)
+        self._names: dict[str, dict[Name, list[int]]] = defaultdict(dict)
         self._vendors: dict[str, _VendorIndex] = {}
         progress = progress or NullProgress()
         progress.start("indexing CVEs")
         for idx, record in enumerate(records):
             self._records.append(record)
-            names: set[tuple[str, _Name]] = set()
-            if record.configurations:
-                for vendor, product in {vendor_product(t) or _BAD for t in
-                                        _criteria_texts(record.configurations)}:
-                    vk = vendor_key(vendor) if vendor else None
-                    if vk is not None:
-                        names.add((vk, (product, False)))
-            # CVE 5 data answers for records without configurations, and for those whose
-            # configurations do not name the device (see Matcher).
-            names.update(_cve5_names(record.cve5_affected))
-            for vk, name in names:
+            for vk, name in record_names(record):
                 self._names[vk].setdefault(name, []).append(idx)
             if idx % 1000 == 999:
                 progress.advance(1000)
@@ -130,19 +81,20 @@ class Catalog:
         """The compiled record at position ``idx`` (compiled on first use)."""
         entry = self._compiled[idx]
         if entry is None:
-            r = self._records[idx]
-            entry = self._compiled[idx] = CompiledCve(
-                r,
-                self._compiler.configurations(r.configurations),
-                compile_affected(r.cve5_affected, self.rules),
-                bool(r.description.strip()) and not names_firmware_version(r.description),
-                advisory_regions(r.description),
-            )
+            entry = self._compiled[idx] = compile_record(self._records[idx], self._compiler)
         return entry
+
+    def entries(self, ids: Iterable[int]) -> list[CompiledCve]:
+        return [self.entry(i) for i in ids]
 
     def index_of(self, cve_id: str) -> int | None:
         """Position of a CVE, or None."""
         return self._ids.get(cve_id.strip().upper())
+
+    def lookup(self, cve_id: str) -> CompiledCve | None:
+        """One compiled record by CVE id, candidate or not (for explanations)."""
+        idx = self.index_of(cve_id)
+        return self.entry(idx) if idx is not None else None
 
     # ------------------------------------------------------------------ index
 
@@ -154,15 +106,9 @@ class Catalog:
                 return None
             by_model: dict[str, set[int]] = defaultdict(set)
             vendor_wide: set[int] = set()
-            for (product, free), idxs in names.items():
-                ref = self.rules.product(vk, product, free_text=free)
-                if ref is None:
-                    continue
-                if ref.generic == "vendor" and not free:
-                    vendor_wide.update(idxs)
-                if ref.generic is None:
-                    for k in ref.keys:
-                        by_model[k].update(idxs)
+            for name, idxs in names.items():
+                for k in name_keys(self.rules, vk, name):
+                    (vendor_wide if k == VENDOR_WIDE else by_model[k]).update(idxs)
             index = self._vendors[vk] = _VendorIndex(
                 {k: tuple(sorted(v)) for k, v in by_model.items()}, tuple(sorted(vendor_wide))
             )
@@ -191,3 +137,90 @@ class Catalog:
         """Canonical model keys the KB names for one vendor key."""
         index = self._vendor(vendor)
         return frozenset(index.by_model) if index is not None else frozenset()
+
+
+LRU_MAX = 8192  # compiled records kept between checks (a few KB each)
+_ANSWERS_MAX = 4096
+
+
+class IndexCatalog:
+    """The catalog shape over a stored index: candidates come from indexed lookups, and
+    records (with their compiled criteria) are read per check, only the candidates."""
+
+    def __init__(self, source: IndexSource, rules: AliasRules | None = None,
+                 cache: int = LRU_MAX) -> None:
+        self.rules = rules or AliasRules.load()
+        self.source = source
+        self._compiler = Compiler(self.rules)
+        self._decoder = Decoder()
+        self._cache: OrderedDict[str, CompiledCve] = OrderedDict()
+        self._cache_max = cache
+        self._vendors: dict[str, bool] = {}
+        self._known: dict[tuple[str, frozenset[str]], bool] = {}
+        self.reads = 0  # records read from the source (for tests and benchmarks)
+        self.hits = 0  # compiled records served from the LRU
+
+    def knows_vendor(self, vendor: str | None) -> bool:
+        if vendor is None:
+            return False
+        known = self._vendors.get(vendor)
+        if known is None:
+            if len(self._vendors) >= _ANSWERS_MAX:
+                self._vendors.clear()
+            known = self._vendors[vendor] = self.source.vendor_known(vendor)
+        return known
+
+    def knows_model(self, vendor: str | None, keys: Iterable[str]) -> bool:
+        wanted = frozenset(keys) - {NAMED, VENDOR_WIDE}
+        if vendor is None or not wanted:
+            return False
+        known = self._known.get((vendor, wanted))
+        if known is None:
+            if len(self._known) >= _ANSWERS_MAX:
+                self._known.clear()
+            known = self._known[(vendor, wanted)] = self.source.model_known(vendor, wanted)
+        return known
+
+    def candidates(self, vendor: str, keys: Iterable[str]) -> list[str]:
+        """CVE ids of the records that may concern a device (sorted, no duplicates)."""
+        wanted = frozenset(keys) - {NAMED, VENDOR_WIDE}
+        return sorted(set(self.source.candidates(vendor, wanted)))
+
+    def entries(self, ids: Iterable[str]) -> list[CompiledCve]:
+        """The compiled records of ``ids`` (in that order; ids the KB lacks are left out):
+        from the LRU, the rest read from the source in one batch."""
+        ids = list(ids)
+        missing = [i for i in ids if i not in self._cache]
+        if missing:
+            self._load(missing)
+        out = []
+        for cve_id in ids:
+            entry = self._cache.get(cve_id)
+            if entry is not None:
+                self._cache.move_to_end(cve_id)
+                out.append(entry)
+        self.hits += len(ids) - len(missing)
+        return out
+
+    def _load(self, ids: list[str]) -> None:
+        if len(self._cache) + len(ids) > self._cache_max:
+            # Dropping whole generations keeps the interning tables bounded too.
+            while self._cache and len(self._cache) + len(ids) > self._cache_max // 2:
+                self._cache.popitem(last=False)
+            self._decoder.clear()
+            self._compiler = Compiler(self.rules)
+        for record, compiled in self.source.load(ids):
+            self.reads += 1
+            if compiled is not None:
+                entry = self._decoder.decode(record, compiled)
+            else:  # a record written before its index entry (never after a KB write)
+                entry = compile_record(record, self._compiler)
+            self._cache[record.cve_id] = entry
+
+    def lookup(self, cve_id: str) -> CompiledCve | None:
+        """One compiled record by CVE id, candidate or not (for explanations)."""
+        found = self.entries([cve_id.strip().upper()])
+        return found[0] if found else None
+
+    def models(self, vendor: str) -> frozenset[str]:
+        return self.source.models(vendor) - {NAMED, VENDOR_WIDE}

@@ -1,6 +1,7 @@
 """The matcher: DeviceIdentity -> the CVEs that affect it, each with why and how sure.
 
->>> m = Matcher(records)                        # builds the catalog/index once
+>>> m = Matcher(records)                        # builds the catalog/index once (in memory)
+>>> m = Matcher.from_index(kb.match_index())   # or reads the KB's stored index per check
 >>> m.check(DeviceIdentity(vendor="TP-Link", model="Archer AX21",
 ...                        firmware="1.1.2 Build 20220714 rel.46227"))
 [Finding(cve='CVE-2023-1389', status='affected', ...), ...]
@@ -19,10 +20,11 @@ from functools import lru_cache
 
 from routerwatch.identity.hardware import split_product
 from routerwatch.match.aliases import AliasRules, vendor_key
-from routerwatch.match.catalog import Catalog, CompiledCve
+from routerwatch.match.catalog import Catalog, CompiledCve, IndexCatalog
 from routerwatch.match.compare import VersionCache, norm_hardware
 from routerwatch.match.cve5 import evaluate_affected
 from routerwatch.match.evaluator import ConfigVerdict, DeviceView, Evaluator, Level, Memo
+from routerwatch.match.index import IndexSource
 from routerwatch.models import CveRecord, DeviceIdentity, Finding, FindingStatus
 from routerwatch.progress import Progress
 
@@ -69,22 +71,30 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
 
 
 class Matcher:
-    """Matches devices against a fixed set of CVE records (index built once, in __init__)."""
+    """Matches devices against CVE records: a fixed set held in memory (``Matcher(records)``)
+    or the KB's stored match index (:meth:`from_index`, memory independent of the KB)."""
 
     def __init__(
         self,
-        records: Iterable[CveRecord],
+        records: Iterable[CveRecord] = (),
         *,
         rules: AliasRules | None = None,
         progress: Progress | None = None,
+        catalog: Catalog | IndexCatalog | None = None,
     ) -> None:
-        self.catalog = Catalog(records, rules, progress)
+        self.catalog = catalog if catalog is not None else Catalog(records, rules, progress)
         self.rules = self.catalog.rules
         self._versions = VersionCache()
         self._views: dict[tuple[str | None, ...], DeviceView] = {}
         self._models: dict[tuple[str, str], tuple[frozenset[str], str | None]] = {}
         self._memo: Memo = {}
         self._results: dict[tuple[object, ...], tuple[Finding, ...]] = {}
+
+    @classmethod
+    def from_index(cls, source: IndexSource, *, rules: AliasRules | None = None) -> Matcher:
+        """A matcher over a stored index (``KnowledgeBase.match_index()``): each check reads
+        only its candidate records."""
+        return cls(catalog=IndexCatalog(source, rules))
 
     # ------------------------------------------------------------------ public API
 
@@ -115,8 +125,9 @@ class Matcher:
             return ()
         ev = self._evaluator(dev, identity)
         findings = []
-        for idx in self.catalog.candidates(dev.vendor, dev.keys):
-            finding = self._judge(ev, self.catalog.entry(idx))
+        ids = self.catalog.candidates(dev.vendor, dev.keys)
+        for entry in self.catalog.entries(ids):  # type: ignore[arg-type]
+            finding = self._judge(ev, entry)
             if finding is not None and (include_unaffected or finding.status != "not_affected"):
                 findings.append(finding)
         return tuple(sort_findings(findings))
@@ -133,11 +144,13 @@ class Matcher:
     def explain(self, identity: DeviceIdentity, cve_id: str) -> Finding | None:
         """The verdict on one CVE for one device, whatever the index says (for "why is CVE X
         not listed?"); None when the KB does not have the CVE or it names no products."""
-        idx = self.catalog.index_of(cve_id)
         dev = self.device(identity)
-        if idx is None or dev.vendor is None or not dev.keys:
+        if dev.vendor is None or not dev.keys:
             return None
-        return self._judge(self._evaluator(dev, identity), self.catalog.entry(idx))
+        entry = self.catalog.lookup(cve_id)
+        if entry is None:
+            return None
+        return self._judge(self._evaluator(dev, identity), entry)
 
     def device(self, identity: DeviceIdentity) -> DeviceView:
         """The identity as the matcher reads it (canonical vendor and model keys)."""
