@@ -37,6 +37,31 @@ def _no_criteria(columns: list[Any]) -> list[Any]:
     return [sa.null().label(c.name) if c.name in raw else c for c in columns]
 
 
+def _joined(base: sa.Table, other: sa.Table, columns: list[Any],
+            compiled: bool) -> sa.Select[Any]:
+    """``columns`` from ``base`` outer-joined by CVE id with the other record table, KEV and
+    EPSS (and the compiled criteria instead of the raw ones when ``compiled``)."""
+    key = base.c.cve_id
+    joined = (base.outerjoin(other, other.c.cve_id == key)
+              .outerjoin(kev, kev.c.cve_id == key).outerjoin(epss, epss.c.cve_id == key))
+    if compiled:
+        columns = [*_no_criteria(columns), match_compiled.c.data.label("compiled")]
+        joined = joined.outerjoin(match_compiled, match_compiled.c.cve_id == key)
+    return sa.select(*columns).select_from(joined)
+
+
+def _narrow(query: sa.Select[Any], key: Any, cve_id: str | None,
+            cve_ids: Iterable[str] | None, after: str | None) -> sa.Select[Any]:
+    """One CVE, some CVEs, or those after a CVE id (keyset paging); ordered by id."""
+    if cve_id is not None:
+        query = query.where(key == cve_id)
+    if cve_ids is not None:
+        query = query.where(key.in_(list(cve_ids)))
+    if after is not None:
+        query = query.where(key > after)
+    return query.order_by(key)
+
+
 def nvd_query(vendors: Iterable[str] | None = None, cve_id: str | None = None, *,
               cve_ids: Iterable[str] | None = None, compiled: bool = False,
               after: str | None = None) -> sa.Select[Any]:
@@ -46,27 +71,13 @@ def nvd_query(vendors: Iterable[str] | None = None, cve_id: str | None = None, *
     column, last) instead of the raw configurations and CVE 5 affected lists; ``after``
     starts after that CVE id (keyset paging).
     """
-    columns = [*_NVD, *_C5, *_KEV, *_EPSS]
-    joined = (nvd.outerjoin(cve5, cve5.c.cve_id == nvd.c.cve_id)
-              .outerjoin(kev, kev.c.cve_id == nvd.c.cve_id)
-              .outerjoin(epss, epss.c.cve_id == nvd.c.cve_id))
-    if compiled:
-        columns = [*_no_criteria(columns), match_compiled.c.data.label("compiled")]
-        joined = joined.outerjoin(match_compiled, match_compiled.c.cve_id == nvd.c.cve_id)
     query = (
-        sa.select(*columns)
-        .select_from(joined)
+        _joined(nvd, cve5, [*_NVD, *_C5, *_KEV, *_EPSS], compiled)
         .where(nvd.c.rejected == sa.false(),
                sa.or_(cve5.c.rejected.is_(None), cve5.c.rejected == sa.false()),
                _vendor_filter(vendors, nvd.c.vendors, cve5.c.vendors))
     )
-    if cve_id is not None:
-        query = query.where(nvd.c.cve_id == cve_id)
-    if cve_ids is not None:
-        query = query.where(nvd.c.cve_id.in_(list(cve_ids)))
-    if after is not None:
-        query = query.where(nvd.c.cve_id > after)
-    return query.order_by(nvd.c.cve_id)
+    return _narrow(query, nvd.c.cve_id, cve_id, cve_ids, after)
 
 
 def cve5_only_query(vendors: Iterable[str] | None = None, cve_id: str | None = None, *,
@@ -74,26 +85,12 @@ def cve5_only_query(vendors: Iterable[str] | None = None, cve_id: str | None = N
                     after: str | None = None) -> sa.Select[Any]:
     """CVE 5 records NVD does not have (yet), with KEV and EPSS joined (options as in
     :func:`nvd_query`)."""
-    columns = [cve5.c.cve_id, *_C5, *_KEV, *_EPSS]
-    joined = (cve5.outerjoin(nvd, nvd.c.cve_id == cve5.c.cve_id)
-              .outerjoin(kev, kev.c.cve_id == cve5.c.cve_id)
-              .outerjoin(epss, epss.c.cve_id == cve5.c.cve_id))
-    if compiled:
-        columns = [*_no_criteria(columns), match_compiled.c.data.label("compiled")]
-        joined = joined.outerjoin(match_compiled, match_compiled.c.cve_id == cve5.c.cve_id)
     query = (
-        sa.select(*columns)
-        .select_from(joined)
+        _joined(cve5, nvd, [cve5.c.cve_id, *_C5, *_KEV, *_EPSS], compiled)
         .where(nvd.c.cve_id.is_(None), cve5.c.rejected == sa.false(),
                _vendor_filter(vendors, cve5.c.vendors))
     )
-    if cve_id is not None:
-        query = query.where(cve5.c.cve_id == cve_id)
-    if cve_ids is not None:
-        query = query.where(cve5.c.cve_id.in_(list(cve_ids)))
-    if after is not None:
-        query = query.where(cve5.c.cve_id > after)
-    return query.order_by(cve5.c.cve_id)
+    return _narrow(query, cve5.c.cve_id, cve_id, cve_ids, after)
 
 
 def _list(text: str | None) -> tuple[Any, ...]:
