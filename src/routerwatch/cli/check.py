@@ -153,12 +153,12 @@ def _unknown_message(identity: DeviceIdentity) -> str | None:
 def _matcher(db: str | None) -> Matcher:
     """A matcher over the KB's stored index: the check reads only the candidate records."""
     try:
-        with open_kb(db) as kb:
-            if ensure_starter(kb):
-                warn("the knowledge base was empty: imported the starter bundle shipped with "
-                     "routerwatch")
-            stale = stale_warning(kb)
-            matcher = Matcher.from_index(kb.match_index())
+        kb = open_kb(db)  # stays open while the matcher reads it (until the process ends)
+        if ensure_starter(kb):
+            warn("the knowledge base was empty: imported the starter bundle shipped with "
+                 "routerwatch")
+        stale = stale_warning(kb)
+        matcher = Matcher.from_index(kb.match_index())
     except KBError as exc:
         fail(str(exc))
     if stale:

@@ -156,8 +156,7 @@ def _load(db: str | None, policy: str | None) -> tuple[Engines, Policy | None]:
         kb = open_kb(db)
         if ensure_starter(kb):
             warn("the knowledge base was empty: imported the bundled starter KB")
-        engines = load_engines(kb)
-        kb.close()
+        engines = load_engines(kb)  # the matcher reads the KB: it stays open
     except KBError as exc:
         fail(str(exc))
     if engines.kb_warning:
