@@ -88,6 +88,7 @@ class DeviceIdentity:
     region: str | None = None
     confidence: float = 0.0  # 0..1, how sure the identity is
     evidence: tuple[Evidence, ...] = ()
+    os: str | None = None  # firmware project, not the hardware maker's (OpenWrt, DD-WRT)
 
     def label(self) -> str:
         """Human-readable one-liner, e.g. 'TP-Link Archer C7 v2 (fw 3.15.1)'."""
@@ -106,6 +107,7 @@ class DeviceIdentity:
             "hardware": self.hardware,
             "firmware": self.firmware,
             "region": self.region,
+            "os": self.os,
             "confidence": round(self.confidence, 3),
             "evidence": [
                 {"source": e.source, "value": e.value, "rule": e.rule, "fields": dict(e.fields)}
@@ -161,6 +163,7 @@ class HttpObservation:
     title: str | None = None
     favicon_md5: str | None = None
     truncated: bool = False
+    favicon_mmh3: int | None = None  # Shodan/nuclei favicon hash (mmh3 of base64 with newlines)
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -200,6 +203,9 @@ class UpnpDescription:
     friendly_name: str | None = None
     serial_number: str | None = None
     device_type: str | None = None
+    udn: str | None = None
+    firmware: str | None = None  # TR-064 systemVersion/Display, softwareVersion, firmwareVersion
+    embedded: tuple[UpnpDescription, ...] = ()  # devices of the deviceList tree, depth first
 
 
 @dataclass(frozen=True)
@@ -214,6 +220,7 @@ class Observation:
     upnp: UpnpDescription | None = None
     snmp_sysdescr: str | None = None
     snmp_sysobjectid: str | None = None  # dotted OID (1.3.6.1.4.1.<IANA PEN>...) from SNMP
+    upnp_more: tuple[UpnpDescription, ...] = ()  # further descriptions (TR-064 tr64desc.xml)
     mac: str | None = None
     mac_vendor: str | None = None
     errors: tuple[str, ...] = ()  # probe failures worth telling the user (timeouts, bad XML)

@@ -599,7 +599,7 @@ rules:
     assert rules[0].check_examples() == []
     upnp = _upnp_from_xml(fixtures / "samples/upnp/miniupnpc/new_LiveBox_desc.xml")
     obs = Observation(address="127.0.0.10", upnp=upnp)
-    ident = Fingerprinter(rules=rules, use_recog=False).identify(obs)
+    ident = Fingerprinter(rules=rules, use_recog=False, use_generic=False).identify(obs)
     assert (ident.vendor, ident.model) == ("Sagemcom", "Livebox")
     assert [e.source for e in ident.evidence] == ["upnp"]
 

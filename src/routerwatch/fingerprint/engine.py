@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
+from routerwatch.fingerprint.generic import generic_hits
 from routerwatch.fingerprint.inputs import Input, extract_inputs
 from routerwatch.fingerprint.recog import shipped_recog
 from routerwatch.fingerprint.rules import Rule, load_rules
@@ -197,7 +198,10 @@ class Fingerprinter:
     process and indexed by input source, so ``identify`` does no loading.
     """
 
-    def __init__(self, rules: Sequence[Rule] | None = None, use_recog: bool = True) -> None:
+    def __init__(
+        self, rules: Sequence[Rule] | None = None, use_recog: bool = True, use_generic: bool = True
+    ) -> None:
+        self.use_generic = use_generic
         if rules is None:
             all_rules = list(_shipped(use_recog))
         else:
@@ -238,6 +242,10 @@ class Fingerprinter:
                         found.append(
                             Hit(rule, item.label, _family(source), text, tuple(fields.items()))
                         )
+        if self.use_generic:
+            for g in generic_hits(obs):
+                if g.fields:
+                    found.append(Hit(g.rule, g.label, g.family, g.text, g.fields))
         found.sort(
             key=lambda h: (
                 -h.weight,
@@ -350,11 +358,15 @@ def merge_hits(hits: Sequence[Hit]) -> DeviceIdentity:
     ]
     values: dict[str, str | None] = {"vendor": vendor, "model": model}
     support: dict[str, float] = {}
-    for name in ("hardware", "firmware", "region"):
+    for name in ("hardware", "firmware", "region", "os"):
         value, winners, _w = _vote(detail, name)
         values[name] = value
         support[name] = _noisy_or(_family_weights(winners).values())
 
+    if vendor is None and values["os"] is not None:
+        # Only a firmware project is known (DD-WRT on unknown hardware): show it as the vendor.
+        vendor = values["os"]
+        vendor_hits = [h for h in hits if h.get("os") == vendor]
     s_vendor = _noisy_or(_family_weights(vendor_hits).values())
     s_model = _noisy_or(_family_weights(model_hits).values())
     if vendor is not None and model is not None:
@@ -370,11 +382,12 @@ def merge_hits(hits: Sequence[Hit]) -> DeviceIdentity:
     if vendor is not None and other_weight > 0:
         conf *= vendor_weight / (vendor_weight + other_weight)
     return DeviceIdentity(
-        vendor=values["vendor"],
+        vendor=vendor,
         model=values["model"],
         hardware=values["hardware"],
         firmware=values["firmware"],
         region=values["region"],
         confidence=round(min(max(conf, 0.0), 1.0), 3),
         evidence=evidence,
+        os=values["os"],
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as StdET
 from collections.abc import Iterable
+from dataclasses import replace
 
 import defusedxml
 from defusedxml import ElementTree as DefusedET
@@ -37,7 +38,11 @@ FIELDS = {
     "friendlyName": "friendly_name",
     "serialNumber": "serial_number",
     "deviceType": "device_type",
+    "UDN": "udn",
 }
+# Firmware-like fields some vendors add to a device (read as UpnpDescription.firmware).
+FIRMWARE_FIELDS = {"firmwareVersion": "firmware", "softwareVersion": "firmware"}
+MAX_EMBEDDED = 16
 
 
 class UpnpError(ValueError):
@@ -99,7 +104,8 @@ def _local(tag: object) -> str:
 def parse_description(
     xml: bytes, *, location: str | None = None, server: str | None = None
 ) -> UpnpDescription:
-    """A UPnP device description → the root device's identity fields.
+    """A UPnP device description → the root device's identity fields, with the devices of
+    its deviceList tree in ``embedded`` and the TR-064 systemVersion as ``firmware``.
 
     Raises UpnpError for XML that is malformed or unsafe (DTD entities, external
     references — the "billion laughs" bomb ends here, cleanly, without expanding anything).
@@ -117,13 +123,53 @@ def parse_description(
         device = next((el for el in root.iter() if _local(el.tag) == "device"), None)
     if device is None:
         raise UpnpError("no <device> element in the description")
+    firmware = _system_version(root)
+    top = _device_fields(device, location=location, server=server)
+    embedded = tuple(_device_fields(d) for d in _embedded(device))[:MAX_EMBEDDED]
+    if firmware and not top.firmware:
+        top = replace(top, firmware=firmware)
+    return replace(top, embedded=embedded)
+
+
+def _text(el: StdET.Element) -> str | None:
+    text = printable((el.text or "").strip())[:MAX_FIELD]
+    return text or None
+
+
+def _device_fields(
+    device: StdET.Element, *, location: str | None = None, server: str | None = None
+) -> UpnpDescription:
     values: dict[str, str | None] = {}
     for child in device:
-        key = FIELDS.get(_local(child.tag))
+        name = _local(child.tag)
+        key = FIELDS.get(name) or FIRMWARE_FIELDS.get(name)
         if key and key not in values:
-            text = printable((child.text or "").strip())[:MAX_FIELD]
-            values[key] = text or None
-    return UpnpDescription(location=location, server=server, **values)
+            values[key] = _text(child)
+    return replace(UpnpDescription(location=location, server=server), **values)  # type: ignore[arg-type]
+
+
+def _embedded(device: StdET.Element) -> list[StdET.Element]:
+    """The devices of ``device``'s deviceList tree, depth first (bounded)."""
+    out: list[StdET.Element] = []
+    stack = [device]
+    while stack and len(out) < MAX_EMBEDDED:
+        current = stack.pop()
+        for child in current:
+            if _local(child.tag) == "deviceList":
+                found = [d for d in child if _local(d.tag) == "device"]
+                out.extend(found)
+                stack.extend(reversed(found))
+    return out
+
+
+def _system_version(root: StdET.Element) -> str | None:
+    """TR-064 ``<systemVersion><Display>`` (AVM: ``154.07.10``), the firmware of the box."""
+    for child in root:
+        if _local(child.tag) == "systemVersion":
+            for el in child:
+                if _local(el.tag) == "Display":
+                    return _text(el)
+    return None
 
 
 def pick_reply(replies: Iterable[bytes]) -> dict[str, str] | None:

@@ -1,0 +1,83 @@
+"""Generic identification (fingerprint/generic.py) on fields of real captures."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from routerwatch.fingerprint.engine import Fingerprinter
+from routerwatch.fingerprint.generic import firmware_os, pen_vendor
+from routerwatch.models import Observation, TlsCertificate, UpnpDescription
+from routerwatch.scan.probes.upnp import parse_description
+
+CAPTURES = Path(__file__).resolve().parents[1] / "captures"
+FP = Fingerprinter()
+
+
+def _desc(rel: str) -> UpnpDescription:
+    return parse_description((CAPTURES / rel).read_bytes())
+
+
+def test_description_tree_and_tr064_firmware() -> None:
+    tr64 = _desc("fritzconnection-avm-fritzbox-7590/tr64desc.xml")
+    assert tr64.manufacturer == "AVM"
+    assert tr64.firmware == "154.07.10"  # <systemVersion><Display>
+    assert tr64.udn and tr64.udn.startswith("uuid:")
+    assert [d.device_type.rsplit(":", 2)[-2] for d in tr64.embedded if d.device_type] == [
+        "LANDevice",
+        "WANDevice",
+        "WANConnectionDevice",
+    ]
+
+
+def test_upnp_manufacturer_spelling_and_model() -> None:
+    igd = _desc("fritzconnection-avm-fritzbox-7590/igddesc.xml")
+    assert igd.manufacturer == "AVM Berlin"
+    ident = FP.identify(Observation(address="x", upnp=igd))
+    assert (ident.vendor, ident.model) == ("AVM", "FRITZ!Box 7590")
+
+
+def test_identity_follows_the_data_not_a_rule() -> None:
+    """Renaming the device in its own description renames the identity."""
+    d = _desc("aioupnp-actiontec-gt784wn/description.xml")
+    assert FP.identify(Observation(address="x", upnp=d)).model == "GT784WN"
+    other = replace(d, manufacturer="Sagemcom Broadband SAS", model_name="F@st 5366", embedded=())
+    ident = FP.identify(Observation(address="x", upnp=other))
+    assert (ident.vendor, ident.model) == ("Sagemcom", "F@ST 5366")
+
+
+def test_generic_names_are_not_models() -> None:
+    d = UpnpDescription(manufacturer="Actiontec", model_name="(null)", model_number="1.0")
+    ident = FP.identify(Observation(address="x", upnp=d))
+    assert ident.vendor == "Actiontec" and ident.model is None
+
+
+def test_firmware_os_is_not_the_vendor() -> None:
+    assert firmware_os("POSIX UPnP/1.0 DD-WRT Linux/V24") == "DD-WRT"
+    assert firmware_os("OpenWRT/kamikaze UPnP/1.0 MiniUPnPd/1.5") == "OpenWrt"
+    assert firmware_os("Linux UPnP/1.0 Huawei-ATP-IGD") is None
+    alone = FP.identify(
+        Observation(address="x", upnp=UpnpDescription(server="POSIX UPnP/1.0 DD-WRT Linux/V24"))
+    )
+    assert (alone.vendor, alone.os) == ("DD-WRT", "DD-WRT")
+    both = FP.identify(
+        Observation(
+            address="x",
+            upnp=UpnpDescription(
+                server="POSIX UPnP/1.0 DD-WRT Linux/V24",
+                manufacturer="Linksys",
+                model_name="WRT54GL",
+            ),
+        )
+    )
+    assert (both.vendor, both.model, both.os) == ("Linksys", "WRT54GL", "DD-WRT")
+
+
+def test_snmp_enterprise_number_and_tls_organisation() -> None:
+    assert pen_vendor("1.3.6.1.4.1.2011.2.23.276") == "Huawei"
+    assert pen_vendor("1.3.6.1.4.1.8072.3.2.10") is None  # net-snmp: says nothing of the maker
+    assert pen_vendor("not an oid") is None
+    ident = FP.identify(Observation(address="x", snmp_sysobjectid="1.3.6.1.4.1.4881.1.1.10.1.165"))
+    assert ident.vendor == "Ruijie"
+    cert = TlsCertificate(port=8443, subject="O=Technicolor,L=Edegem,ST=Antwerp,C=BE", issuer="")
+    assert FP.identify(Observation(address="x", tls=(cert,))).vendor == "Technicolor"
