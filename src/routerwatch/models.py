@@ -107,12 +107,12 @@ class DeviceIdentity:
             "hardware": self.hardware,
             "firmware": self.firmware,
             "region": self.region,
-            "os": self.os,
             "confidence": round(self.confidence, 3),
             "evidence": [
                 {"source": e.source, "value": e.value, "rule": e.rule, "fields": dict(e.fields)}
                 for e in self.evidence
             ],
+            **({"os": self.os} if self.os else {}),
         }
 
 
