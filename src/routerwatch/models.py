@@ -255,6 +255,7 @@ class Finding:
     fixed_in: str | None = None
     description: str = ""
     criteria: tuple[str, ...] = ()  # CPE criteria that decided it
+    exploited_by: tuple[str, ...] = ()  # campaigns known to exploit the CVE (assess/data)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -262,6 +263,7 @@ class Finding:
             "status": self.status,
             "kev": self.kev,
             "kev_date": self.kev_date,
+            "exploited_by": list(self.exploited_by),
             "epss": self.epss,
             "cvss": self.cvss,
             "severity": self.severity,

@@ -96,7 +96,8 @@ def test_actions_in_order_for_a_compromised_vulnerable_exposed_eol_device() -> N
     assert "Factory-reset" in reset.text
     assert "3.15.3 or later before reconnecting" in update.text
     assert update.clears[:2] == ("CVE-2023-50224", "CVE-2025-9377")  # KEV first
-    assert "(KEV)" in update.text and "2 known exploited" in update.text
+    assert "CVE-2023-50224 (KEV; exploited by CovertNetwork-1658 / Quad7)" in update.text
+    assert "2 known exploited, exploited by CovertNetwork-1658 / Quad7" in update.text
     assert a.actions[3].text == "Disable telnet (TCP 23)"
     eol_action, policy_action = a.actions[5], a.actions[6]
     assert "end-of-life on or before 2025-09-04" in eol_action.text

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 
+from routerwatch.assess.campaigns import annotate, exploited_by
 from routerwatch.assess.eol import EolEntry, eol_candidates, eol_for
 from routerwatch.assess.policy import (
     Policy,
@@ -32,6 +33,7 @@ __all__ = [
     "SiteSummary",
     "assess",
     "eol_for",
+    "exploited_by",
     "load_policy",
     "shipped_policies",
     "site_summary",
@@ -61,6 +63,7 @@ def assess(
 ) -> Assessment:
     """The verdict on one device: risk, level, actions, EOL date, policy violations, site."""
     today = today or date.today()
+    findings = annotate(findings)
     weights, remediations = _rule_data()
     inds = tuple(strongest(indicators))
     eol = eol_for(identity)

@@ -32,6 +32,8 @@ class EolEntry:
     source: str
     url: str | None = None
     hardware: tuple[str, ...] = ()  # empty: every revision
+    campaign: str | None = None  # a campaign the source says targets this EOL model
+    checked: str = "primary"  # "secondary": the source was read through reporting quoting it
 
     def describe(self) -> str:
         """ "end-of-life (on or before 2025-06-16; CISA KEV ...)"."""
@@ -87,6 +89,8 @@ def _entry(raw: dict[str, Any], index: int) -> EolEntry:
         basis = raw.get("date_basis", "stated")
         if basis not in ("announced", "stated"):
             raise ValueError(f"date_basis {basis!r}")
+        if raw.get("checked", "primary") not in ("primary", "secondary"):
+            raise ValueError(f"checked {raw.get('checked')!r}")
         hardware = tuple(
             h for h in (_hardware(str(x)) for x in raw.get("hardware") or ()) if h is not None
         )
@@ -98,6 +102,8 @@ def _entry(raw: dict[str, Any], index: int) -> EolEntry:
             source=" ".join(str(raw["source"]).split()),
             url=raw.get("url"),
             hardware=hardware,
+            campaign=str(raw["campaign"]) if raw.get("campaign") else None,
+            checked=str(raw.get("checked") or "primary"),
         )
     except (KeyError, ValueError, TypeError) as e:
         raise ValueError(f"{where}: {e}") from e

@@ -4,14 +4,17 @@
    factory-reset it and change every credential it held, then update its firmware before it
    goes back on the network. Low-certainty compromise indicators become "review" actions.
 2. Vulnerable: "update to firmware >= X" where X is the fixed version (``Finding.fixed_in``)
-   that clears the most affected/possible findings (ties: more KEV findings, then the lower
-   version). Findings whose fixed version cannot be compared with X (another version scheme,
-   another hardware revision) get a further update action chosen the same way. KEV findings
-   are named first. Versions are compared with
+   that clears the most findings a named campaign exploits (``Finding.exploited_by``), then
+   the most affected/possible findings (ties: more KEV findings, then the lower version).
+   Findings whose fixed version cannot be compared with X (another version scheme, another
+   hardware revision) get a further update action chosen the same way. Campaign-exploited and
+   KEV findings are named first. Versions are compared with
    ``routerwatch.identity.versions.compare_versions(vendor, a, b)``; when that says "cannot
    tell" the finding is not counted as cleared.
 3. Exposure indicators: the rule's own remediation ("Disable telnet", ...), once per text.
-4. End-of-life: replace the device (no fixes are coming).
+4. End-of-life: replace the device (no fixes are coming). When the EOL source names a campaign
+   that targets the model (FBI: TheMoon on end-of-life Linksys routers with remote
+   administration on) and the admin UI was reachable, first: turn remote administration off.
 5. Vendor policy: replace by the policy's deadline.
 6. Affected findings without any known fix on a supported device: review the vendor advisory.
 """
@@ -28,6 +31,11 @@ from routerwatch.models import Action, DeviceIdentity, Finding, Indicator
 __all__ = ["Violation", "best_update", "compare_firmware", "plan_actions"]
 
 Compare = Callable[[str, str], int | None]
+#: Indicator rules that show the admin UI or remote management is reachable (the FBI's
+#: condition for TheMoon on end-of-life routers: remote administration on).
+REMOTE_ADMIN_RULES = frozenset(
+    {"exposure-admin-http", "exposure-admin-ui", "config-wan-admin", "exposure-luci-locale"}
+)
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,14 @@ class Update:
     def kev(self) -> tuple[str, ...]:
         return tuple(f.cve for f in self.clears if f.kev)
 
+    @property
+    def exploited(self) -> tuple[str, ...]:
+        return tuple(f.cve for f in self.clears if f.exploited_by)
+
+    @property
+    def campaigns(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c for f in self.clears for c in f.exploited_by))
+
 
 def best_update(findings: Sequence[Finding], compare: Compare) -> Update | None:
     """The fixed version that clears the most findings (see module docstring)."""
@@ -110,6 +126,8 @@ def best_update(findings: Sequence[Finding], compare: Compare) -> Update | None:
 
 
 def _better(a: Update, b: Update, compare: Compare) -> bool:
+    if len(a.exploited) != len(b.exploited):
+        return len(a.exploited) > len(b.exploited)
     if len(a.clears) != len(b.clears):
         return len(a.clears) > len(b.clears)
     if len(a.kev) != len(b.kev):
@@ -120,9 +138,16 @@ def _better(a: Update, b: Update, compare: Compare) -> bool:
     return a.version < b.version  # deterministic
 
 
+def _cve_label(f: Finding) -> str:
+    tags = (["KEV"] if f.kev else []) + (
+        [f"exploited by {', '.join(f.exploited_by)}"] if f.exploited_by else []
+    )
+    return f"{f.cve} ({'; '.join(tags)})" if tags else f.cve
+
+
 def _cve_list(findings: Sequence[Finding], limit: int = 8) -> str:
-    ordered = sorted(findings, key=lambda f: (not f.kev, f.cve))
-    names = [f"{f.cve} (KEV)" if f.kev else f.cve for f in ordered]
+    ordered = sorted(findings, key=lambda f: (not f.exploited_by, not f.kev, f.cve))
+    names = [_cve_label(f) for f in ordered]
     more = len(names) - limit
     return ", ".join(names[:limit]) + (f" and {more} more" if more > 0 else "")
 
@@ -190,6 +215,8 @@ def plan_actions(
         if upd is None:
             break
         kev = f", {len(upd.kev)} known exploited" if upd.kev else ""
+        if upd.campaigns:
+            kev += f", exploited by {', '.join(upd.campaigns)}"
         when = " before reconnecting it" if strong and first_update else ""
         target = _update_target(upd.version)
         steps.append(
@@ -197,7 +224,12 @@ def plan_actions(
                 "update",
                 f"Update the firmware to {target}{when}: clears "
                 f"{len(upd.clears)} CVE(s){kev}: {_cve_list(upd.clears)}",
-                tuple(f.cve for f in sorted(upd.clears, key=lambda f: (not f.kev, f.cve))),
+                tuple(
+                    f.cve
+                    for f in sorted(
+                        upd.clears, key=lambda f: (not f.exploited_by, not f.kev, f.cve)
+                    )
+                ),
             )
         )
         first_update = False
@@ -226,13 +258,25 @@ def plan_actions(
         steps.append((kind, text, same))
 
     unfixed = [f for f in remaining if f.status == "affected"]
+    if eol is not None and eol.campaign:
+        admin = tuple(i.rule for i in indicators if i.rule in REMOTE_ADMIN_RULES)
+        if admin:
+            steps.append(
+                (
+                    "disable",
+                    f"Turn remote administration off now: {eol.campaign} takes over this "
+                    f"end-of-life model through it ({eol.citation})",
+                    admin,
+                )
+            )
     if eol is not None:
         when = "since" if eol.date_basis == "announced" else "on or before"
+        target = f"; targeted by {eol.campaign}" if eol.campaign else ""
         steps.append(
             (
                 "replace",
                 f"Replace {who}: end-of-life {when} {eol.eol.isoformat()} "
-                f"({eol.citation}); no more security fixes are coming",
+                f"({eol.citation}{target}); no more security fixes are coming",
                 tuple(f.cve for f in unfixed),
             )
         )

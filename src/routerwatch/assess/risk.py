@@ -4,8 +4,9 @@ The formula (also in docs/checks.md)::
 
     compromise C   = 95 if any compromise indicator is high certainty, 75 if medium, 40 if low,
                      else 0
-    per finding v  = min(100, 7 x CVSS + 20 x EPSS + 25 if in KEV)   (CVSS unknown: 5.0,
-                     EPSS unknown: 0); a KEV finding is at least 75
+    per finding v  = min(100, 7 x CVSS + 20 x EPSS + 25 if in KEV + 10 if a named campaign
+                     exploits it)   (CVSS unknown: 5.0, EPSS unknown: 0); a KEV finding is
+                     at least 75, a campaign-exploited one (Finding.exploited_by) at least 80
                      weight w = 1 for "affected", 0.5 for "possible", 0 for "not_affected"
     vulnerabilities V = min(100, max(w x v) + min(10, 2 x (affected - 1) + 1 x possible))
     exposure E     = min(40, sum of rule risk_weight x certainty factor) over exposure
@@ -36,6 +37,8 @@ COMPROMISE_POINTS = {"high": 95.0, "medium": 75.0, "low": 40.0}
 CERTAINTY_FACTOR = {"high": 1.0, "medium": 0.7, "low": 0.4}
 STATUS_WEIGHT = {"affected": 1.0, "possible": 0.5, "not_affected": 0.0}
 KEV_FLOOR = 75.0
+CAMPAIGN_POINTS = 10.0
+CAMPAIGN_FLOOR = 80.0
 EXPOSURE_CAP = 40.0
 DEFAULT_EXPOSURE_WEIGHT = 10.0
 EOL_POINTS = 20.0
@@ -69,8 +72,12 @@ def finding_points(f: Finding) -> float:
     cvss = _clamp(f.cvss if f.cvss is not None else 5.0, 0.0, 10.0)
     epss = _clamp(f.epss if f.epss is not None else 0.0, 0.0, 1.0)
     v = 7.0 * cvss + 20.0 * epss + (25.0 if f.kev else 0.0)
+    if f.exploited_by:
+        v += CAMPAIGN_POINTS
     if f.kev:
         v = max(v, KEV_FLOOR)
+    if f.exploited_by:
+        v = max(v, CAMPAIGN_FLOOR)
     return min(100.0, v)
 
 

@@ -8,6 +8,10 @@ Rules live in ``checks/rules/*.yaml`` (see docs/checks.md for every field). A ru
 * ``port_open: true`` with ``port``: the port is in ``Observation.open_ports``;
 * ``http_login: {schemes, ports}``: an HTTP(S) answer that shows a login;
 * ``upnp: true`` / ``snmp: true``: the device answered UPnP / SNMP;
+* ``tls: {...}``: a certificate the scanner read (subject, issuer, self-signed, expiry year);
+* ``http: {...}``: an HTTP(S) answer (method, path, status, title, body);
+* ``port_range: [lo, hi]`` (+ ``exclude_ports``) instead of ``port`` for banner and TLS
+  matches (see :mod:`routerwatch.checks.scan_match`);
 * ``config: <check>``: read from a configuration export by :mod:`routerwatch.checks.config_audit`,
   never from a scan.
 
@@ -36,6 +40,17 @@ from typing import Any, Literal, cast
 
 import yaml
 
+from routerwatch.checks.scan_match import (
+    HttpSpec,
+    PortSpec,
+    TlsSpec,
+    match_http,
+    match_tls,
+    parse_http,
+    parse_ports,
+    parse_tls,
+)
+from routerwatch.checks.sources import Source, parse_sources
 from routerwatch.models import (
     Banner,
     Certainty,
@@ -56,6 +71,7 @@ __all__ = [
     "MatchSpec",
     "RuleError",
     "RuleExample",
+    "Source",
     "banner_forms",
     "evaluate",
     "identity_from_dict",
@@ -107,6 +123,9 @@ class MatchSpec:
     http_login: HttpLoginSpec | None = None
     config: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)  # config-check parameters
+    ports: PortSpec | None = None  # port or port_range (+ exclude_ports)
+    tls: TlsSpec | None = None
+    http: HttpSpec | None = None
 
     @property
     def needs_banner(self) -> bool:
@@ -145,6 +164,7 @@ class IndicatorRule:
     risk_weight: float = 0.0
     examples: tuple[RuleExample, ...] = ()
     origin: str = ""  # file the rule came from
+    sources: tuple[Source, ...] = ()
 
     @property
     def source(self) -> Literal["scan", "config"]:
@@ -180,6 +200,7 @@ _RULE_KEYS = {
     "remediation",
     "risk_weight",
     "examples",
+    "sources",
 }
 _MATCH_KEYS = {
     "port",
@@ -192,6 +213,10 @@ _MATCH_KEYS = {
     "snmp",
     "http_login",
     "config",
+    "port_range",
+    "exclude_ports",
+    "tls",
+    "http",
 }
 _EXAMPLE_KEYS = {"name", "expect", "observation", "identity", "config", "args"}
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -224,9 +249,13 @@ def _match(raw: Any, where: str) -> MatchSpec:
     unknown = set(raw) - _MATCH_KEYS
     if unknown:
         raise RuleError(f"{where}: unknown match key(s) {sorted(unknown)}")
-    port = raw.get("port")
-    if port is not None and (not isinstance(port, int) or not 0 < port < 65536):
-        raise RuleError(f"{where}: port must be 1..65535")
+    try:
+        ports = parse_ports(raw)
+        tls = parse_tls(raw["tls"]) if raw.get("tls") is not None else None
+        http = parse_http(raw["http"]) if raw.get("http") is not None else None
+    except ValueError as e:
+        raise RuleError(f"{where}: {e}") from e
+    port = ports.port if ports is not None else None
     regex = None
     if raw.get("banner_regex") is not None:
         try:
@@ -246,8 +275,8 @@ def _match(raw: Any, where: str) -> MatchSpec:
         schemes = tuple(hl.get("schemes") or ("http", "https"))
         if not set(schemes) <= {"http", "https"}:
             raise RuleError(f"{where}: http_login schemes must be http/https")
-        ports = tuple(int(p) for p in hl.get("ports") or ())
-        login = HttpLoginSpec(schemes=schemes, ports=ports)
+        login_ports = tuple(int(p) for p in hl.get("ports") or ())
+        login = HttpLoginSpec(schemes=schemes, ports=login_ports)
     spec = MatchSpec(
         port=port,
         protocol=raw.get("protocol"),
@@ -258,10 +287,23 @@ def _match(raw: Any, where: str) -> MatchSpec:
         upnp=bool(raw.get("upnp", False)),
         snmp=bool(raw.get("snmp", False)),
         http_login=login,
+        ports=ports,
+        tls=tls,
+        http=http,
     )
-    if (spec.needs_banner or spec.port_open) and spec.port is None:
-        raise RuleError(f"{where}: banner and port_open matches need a port")
-    if not (spec.needs_banner or spec.port_open or spec.upnp or spec.snmp or spec.http_login):
+    if spec.needs_banner and ports is None:
+        raise RuleError(f"{where}: a banner match needs a port or port_range")
+    if spec.port_open and spec.port is None:
+        raise RuleError(f"{where}: port_open needs a port")
+    if not (
+        spec.needs_banner
+        or spec.port_open
+        or spec.upnp
+        or spec.snmp
+        or spec.http_login
+        or spec.tls
+        or spec.http
+    ):
         raise RuleError(f"{where}: match says nothing to look for")
     return spec
 
@@ -305,7 +347,13 @@ def _rule(raw: Any, origin: str, index: int) -> IndicatorRule:
     if not isinstance(raw.get("title"), str) or not raw["title"]:
         raise RuleError(f"{where}: title missing")
     spec = _match(raw.get("match"), where)
+    try:
+        sources = parse_sources(raw.get("sources"))
+    except ValueError as e:
+        raise RuleError(f"{where}: {e}") from e
     refs = _str_list(raw.get("references"), f"{where}: references")
+    if not refs:
+        refs = tuple(s.cite() for s in sources)
     if raw["kind"] == "compromise" and not refs:
         raise RuleError(f"{where}: a compromise rule needs references")
     remediation = None
@@ -352,6 +400,7 @@ def _rule(raw: Any, origin: str, index: int) -> IndicatorRule:
         risk_weight=float(opt("risk_weight") or 0.0),
         examples=examples,
         origin=origin,
+        sources=sources,
     )
 
 
@@ -490,7 +539,7 @@ def _match_scan(rule: IndicatorRule, obs: Observation) -> Hit | None:
     port = m.port
     if m.needs_banner:
         for b in obs.banners:
-            if b.port != m.port:
+            if m.ports is None or not m.ports.covers(b.port):
                 continue
             if m.protocol is not None and b.protocol != m.protocol:
                 continue
@@ -511,6 +560,7 @@ def _match_scan(rule: IndicatorRule, obs: Observation) -> Hit | None:
                     f"banner:{b.port}", _printable(shown), rule.id, (("protocol", b.protocol),)
                 )
             )
+            port = b.port
             break
         if not ev:
             return None
@@ -529,6 +579,19 @@ def _match_scan(rule: IndicatorRule, obs: Observation) -> Hit | None:
         if not obs.snmp_sysdescr:
             return None
         ev.append(Evidence("snmp.sysdescr", _printable(obs.snmp_sysdescr), rule.id))
+    if m.tls is not None:
+        cert = match_tls(m.tls, m.ports, obs.tls)
+        if cert is None:
+            return None
+        port = cert[0].port
+        ev.append(Evidence(f"tls:{port}", _printable(cert[1]), rule.id))
+    if m.http is not None:
+        answer = match_http(m.http, obs.http)
+        if answer is None:
+            return None
+        h = answer[0]
+        port = h.port
+        ev.append(Evidence(f"{h.scheme}:{h.port}{h.path}", _printable(answer[1]), rule.id))
     if m.http_login is not None:
         found = None
         for h in obs.http:
@@ -653,7 +716,11 @@ def observation_from_dict(d: Mapping[str, Any], address: str = "192.0.2.1") -> O
     )
     tls = tuple(
         TlsCertificate(
-            port=int(t["port"]), subject=t.get("subject", ""), issuer=t.get("issuer", "")
+            port=int(t["port"]),
+            subject=t.get("subject", ""),
+            issuer=t.get("issuer", ""),
+            not_after=None if t.get("not_after") is None else str(t["not_after"]),
+            self_signed=bool(t.get("self_signed", False)),
         )
         for t in d.get("tls", ())
     )

@@ -91,6 +91,7 @@ def _rows(a: Assessment, index: int) -> Iterable[dict[str, str]]:
             "kev_date": f.kev_date or "",
             "epss": fmt_score(f.epss, 5),
             "fixed_in": f.fixed_in or "",
+            "campaign": "; ".join(f.exploited_by),
             "title": f.description,
             "detail": f.reason,
         }

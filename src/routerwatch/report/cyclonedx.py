@@ -118,6 +118,8 @@ def _detail(f: Finding) -> str:
         text += "."
     if f.kev:
         text += f" Listed in CISA KEV{' since ' + f.kev_date if f.kev_date else ''}."
+    if f.exploited_by:
+        text += f" Exploited by {', '.join(f.exploited_by)}."
     return text
 
 
@@ -164,6 +166,7 @@ def _vulnerability(f: Finding, a: Assessment, firmware: Component, ref: str) -> 
         ("matched_from", f.source),
     ]
     pairs += [("criteria", c) for c in f.criteria]
+    pairs += [("exploited_by", c) for c in f.exploited_by]
     return Vulnerability(
         bom_ref=ref,
         id=f.cve,

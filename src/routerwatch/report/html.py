@@ -161,6 +161,7 @@ def _finding_view(f: Finding) -> dict[str, Any]:
         "cvss": fmt_score(f.cvss),
         "kev": f.kev,
         "kev_date": f.kev_date,
+        "exploited_by": ", ".join(f.exploited_by),
         "epss": "" if f.epss is None else f"{f.epss * 100:.1f}%",
         "fixed_in": f.fixed_in,
         "reason": f.reason,

@@ -276,6 +276,7 @@ def _finding(value: Any, path: str) -> Finding:
         fixed_in=o.opt_str("fixed_in"),
         description=o.text("description", ""),
         criteria=tuple(o.array("criteria", _string)),
+        exploited_by=tuple(o.array("exploited_by", _string)),
     )
 
 

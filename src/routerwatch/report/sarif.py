@@ -140,6 +140,8 @@ def _finding_result(f: Finding, a: Assessment, index: int, rule_index: int) -> d
         text += f": {f.reason}"
     if f.kev:
         text += " Listed in CISA KEV" + (f" since {f.kev_date}." if f.kev_date else ".")
+    if f.exploited_by:
+        text += f" Exploited by {', '.join(f.exploited_by)}."
     if f.fixed_in:
         text += f" Fixed in {f.fixed_in}."
     return {
@@ -160,6 +162,7 @@ def _finding_result(f: Finding, a: Assessment, index: int, rule_index: int) -> d
             "epss": f.epss,
             "fixed_in": f.fixed_in,
             "matched_from": f.source,
+            "exploited_by": list(f.exploited_by),
         },
     }
 

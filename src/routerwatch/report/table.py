@@ -146,6 +146,10 @@ def _cve_cell(a: Assessment) -> Text:
     text.append(f"{len(affected)} affected", style="red" if affected else "")
     if kev:
         text.append(f"\n{kev} in KEV", style="bold red")
+    campaigns = dict.fromkeys(c for f in affected + possible for c in f.exploited_by)
+    if campaigns:
+        names = printable(shorten(", ".join(campaigns), 60))
+        text.append(f"\nexploited by {names}", style="bold red")
     if possible:
         text.append(f"\n{len(possible)} possible", style="yellow")
     return text

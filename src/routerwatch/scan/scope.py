@@ -35,10 +35,10 @@ __all__ = [
 
 #: The router port set of the probe plan: admin UIs, remote management (TR-069 7547, Winbox
 #: 8291), UPnP description servers (1900, 5000, 49152) and the botnet ports (Quad7 7777 and
-#: 11288, the ASUS cluster 63256, AyySSHush 53282).
+#: 11288, the ASUS cluster 63256, AyySSHush 53282, Mirai-family telnet 2323).
 DEFAULT_PORTS: tuple[int, ...] = (
     21, 22, 23, 53, 80, 443, 1900, 7547, 8080, 8443, 8291,
-    7777, 11288, 63256, 53282, 49152, 5000,
+    7777, 11288, 63256, 53282, 49152, 5000, 2323,
 )  # fmt: skip
 
 
