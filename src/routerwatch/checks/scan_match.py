@@ -16,9 +16,9 @@ of the first observation that satisfies the spec, or None.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from routerwatch.models import HttpObservation, TlsCertificate
 
@@ -45,6 +45,7 @@ _TLS_KEYS = {
     "not_after_year_min",
 }
 _HTTP_KEYS = {"schemes", "ports", "method", "path_regex", "status", "title_regex", "body_regex"}
+T = TypeVar("T")
 _RDN_SPLIT = re.compile(r"(?<!\\)[,+]")
 
 
@@ -123,12 +124,17 @@ class TlsSpec:
     not_after_year_min: int | None = None
 
 
-def parse_tls(raw: Any) -> TlsSpec:
+def _mapping(raw: Any, keys: set[str], what: str) -> dict[str, Any]:
     if not isinstance(raw, dict) or not raw:
-        raise ValueError("tls must be a non-empty mapping")
-    unknown = set(raw) - _TLS_KEYS
+        raise ValueError(f"{what} must be a non-empty mapping")
+    unknown = set(raw) - keys
     if unknown:
-        raise ValueError(f"unknown tls key(s) {sorted(unknown)}")
+        raise ValueError(f"unknown {what} key(s) {sorted(map(str, unknown))}")
+    return raw
+
+
+def parse_tls(raw: Any) -> TlsSpec:
+    raw = _mapping(raw, _TLS_KEYS, "tls")
 
     def year(key: str) -> int | None:
         v = raw.get(key)
@@ -184,19 +190,29 @@ def _tls_ok(spec: TlsSpec, cert: TlsCertificate) -> bool:
     return spec.not_after_year_min is None or (year is not None and year >= spec.not_after_year_min)
 
 
+def _first(
+    items: Iterable[T], ok: Callable[[T], bool], describe: Callable[[T], str]
+) -> tuple[T, str] | None:
+    for item in items:
+        if ok(item):
+            return item, describe(item)
+    return None
+
+
+def _describe_cert(cert: TlsCertificate) -> str:
+    what = f"subject {cert.subject!r}, issuer {cert.issuer!r}"
+    return what + (f", not after {cert.not_after[:10]}" if cert.not_after else "")
+
+
 def match_tls(
     spec: TlsSpec, ports: PortSpec | None, certs: Iterable[TlsCertificate]
 ) -> tuple[TlsCertificate, str] | None:
     """The first certificate on a covered port that satisfies the spec, with a description."""
-    for cert in certs:
-        if ports is not None and not ports.covers(cert.port):
-            continue
-        if _tls_ok(spec, cert):
-            what = f"subject {cert.subject!r}, issuer {cert.issuer!r}"
-            if cert.not_after:
-                what += f", not after {cert.not_after[:10]}"
-            return cert, what
-    return None
+    return _first(
+        certs,
+        lambda c: (ports is None or ports.covers(c.port)) and _tls_ok(spec, c),
+        _describe_cert,
+    )
 
 
 @dataclass(frozen=True)
@@ -211,11 +227,7 @@ class HttpSpec:
 
 
 def parse_http(raw: Any) -> HttpSpec:
-    if not isinstance(raw, dict):
-        raise ValueError("http must be a mapping")
-    unknown = set(raw) - _HTTP_KEYS
-    if unknown:
-        raise ValueError(f"unknown http key(s) {sorted(unknown)}")
+    raw = _mapping(raw, _HTTP_KEYS, "http")
     schemes = tuple(raw.get("schemes") or ("http", "https"))
     if not set(schemes) <= {"http", "https"}:
         raise ValueError("http schemes must be http/https")
@@ -254,10 +266,10 @@ def match_http(
     spec: HttpSpec, answers: Iterable[HttpObservation]
 ) -> tuple[HttpObservation, str] | None:
     """The first HTTP answer that satisfies the spec, with a description."""
-    for h in answers:
-        if _http_ok(spec, h):
-            what = f"{h.method} {h.path} -> {h.status}"
-            if h.title:
-                what += f", title {h.title!r}"
-            return h, what
-    return None
+    return _first(
+        answers,
+        lambda h: _http_ok(spec, h),
+        lambda h: (
+            f"{h.method} {h.path} -> {h.status}" + (f", title {h.title!r}" if h.title else "")
+        ),
+    )
