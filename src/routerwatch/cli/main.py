@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from routerwatch import __version__
-from routerwatch.cli import audit, check, demo, kb, lab, report, scan
+from routerwatch.cli import assess, audit, check, demo, kb, lab, report, scan
 
 app = typer.Typer(
     name="routerwatch",
@@ -25,6 +25,7 @@ app.command("scan")(scan.scan)
 app.command("audit-config")(audit.audit_config)
 app.command("report")(report.report)
 app.command("demo")(demo.demo)
+app.command("assess")(assess.assess)  # heavy imports (dask, pyarrow) stay inside the command
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,109 @@
+"""Datasets as chunks: which reader, which byte range; reading one chunk into ScanRecords."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import zstandard
+
+from routerwatch.bulk.io import DatasetError, byte_ranges, head, iter_lines, open_binary, splittable
+from routerwatch.bulk.readers import MalformedRecord, detect, get_reader
+from routerwatch.bulk.readers.censys import CensysReader
+from routerwatch.bulk.record import ReadStats, ScanRecord
+
+CHUNK_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One unit of reading work: a whole file, or a byte range of an uncompressed line file."""
+
+    index: int
+    path: str
+    reader: str
+    start: int = 0
+    end: int | None = None
+
+    @property
+    def where(self) -> str:
+        return self.path if not self.start and self.end is None else f"{self.path}@{self.start}"
+
+
+def plan_chunks(
+    paths: Sequence[str | Path], input_format: str | None = None, chunk_bytes: int = CHUNK_BYTES
+) -> list[Chunk]:
+    """Chunks of every dataset file (DatasetError for a missing, empty or unknown file)."""
+    chunks: list[Chunk] = []
+    for p in paths:
+        path = str(p)
+        if not os.path.isfile(path):
+            raise DatasetError(f"{path}: no such file")
+        reader = get_reader(input_format) if input_format else detect(path)
+        whole = not reader.line_based or (
+            isinstance(reader, CensysReader) and _pretty_document(path)
+        )
+        ranges = [(0, None)] if whole or not splittable(path) else byte_ranges(path, chunk_bytes)
+        for start, end in ranges:
+            chunks.append(Chunk(len(chunks), path, reader.name, start, end))
+    return chunks
+
+
+def _pretty_document(path: str) -> bool:
+    first = head(path, 4096).lstrip().split(b"\n", 1)[0].strip()
+    return not (first.startswith(b"{") and first.endswith(b"}"))
+
+
+_BROKEN = (OSError, EOFError, zlib.error, zstandard.ZstdError, gzip.BadGzipFile)
+_BUGS = (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)
+
+
+def read_chunk(chunk: Chunk, stats: ReadStats) -> Iterator[ScanRecord]:
+    """Every record of one chunk; malformed lines are counted in ``stats``, never raised."""
+    reader = get_reader(chunk.reader)
+    try:
+        stream = open_binary(chunk.path)
+    except OSError as exc:
+        raise DatasetError(f"{chunk.path}: cannot read ({exc.strerror or exc})") from exc
+    with stream:
+        try:
+            if not reader.line_based:
+                for record in reader.read_stream(stream, chunk.path, stats):
+                    stats.records += 1
+                    yield record
+                return
+            if (
+                isinstance(reader, CensysReader)
+                and chunk.end is None
+                and not chunk.start
+                and (_pretty_document(chunk.path))
+            ):
+                for record in reader.read_whole(stream, chunk.path, stats):
+                    stats.records += 1
+                    yield record
+                return
+            for number, line in iter_lines(stream, start=chunk.start, end=chunk.end):
+                stats.lines += 1
+                where = f"{chunk.where}:{number}"
+                if line is None:
+                    stats.bad(where, "line too long (skipped)")
+                    continue
+                try:
+                    records = reader.parse_line(line)
+                except MalformedRecord as exc:
+                    stats.bad(where, str(exc))
+                    continue
+                except _BUGS as exc:  # a reader's blind spot must not end the run
+                    stats.bad(where, f"unreadable ({type(exc).__name__}: {str(exc)[:100]})")
+                    continue
+                for record in records:
+                    stats.records += 1
+                    yield record
+        except _BROKEN as exc:
+            stats.bad(
+                chunk.where, f"file ends or breaks early ({str(exc)[:120] or type(exc).__name__})"
+            )

@@ -1,0 +1,67 @@
+"""Engines for bulk workers: built once per process from a KB file/URL or a KB bundle.
+
+Nothing heavy crosses the wire: a task carries only a :class:`KbSource` (a URL or a path) and
+each worker process builds (and caches) its own matcher and fingerprinter from it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from routerwatch.assess.policy import Policy
+    from routerwatch.pipeline import Engines
+
+
+@dataclass(frozen=True)
+class KbSource:
+    """Where a worker finds the knowledge base: a database URL, or a bundle file it imports."""
+
+    url: str | None = None
+    bundle: str | None = None
+    policy: str | None = None  # a vendor policy name or file, applied on the workers
+
+    def describe(self) -> str:
+        return self.bundle or self.url or "default"
+
+
+_LOCK = threading.Lock()
+_CACHE: dict[KbSource, tuple[Engines, Policy | None]] = {}
+BUILDS = {"count": 0}  # how many times this process built engines (tests read it)
+
+
+def worker_engines(source: KbSource) -> tuple[Engines, Policy | None]:
+    """This process's engines for ``source``, built on first use."""
+    with _LOCK:
+        cached = _CACHE.get(source)
+        if cached is None:
+            cached = _CACHE[source] = _build(source)
+            BUILDS["count"] += 1
+        return cached
+
+
+def _build(source: KbSource) -> tuple[Engines, Policy | None]:
+    from routerwatch.kb import open_kb
+    from routerwatch.pipeline import load_engines
+
+    url = source.url
+    if source.bundle:
+        folder = tempfile.mkdtemp(prefix="routerwatch-bulk-kb-")
+        url = f"sqlite:///{os.path.join(folder, 'kb.sqlite')}"
+    kb = open_kb(url)
+    try:
+        if source.bundle:
+            kb.import_paths([source.bundle])
+        engines = load_engines(kb)
+    finally:
+        kb.close()
+    policy = None
+    if source.policy:
+        from routerwatch.assess import load_policy
+
+        policy = load_policy(source.policy)
+    return engines, policy

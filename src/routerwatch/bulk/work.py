@@ -1,0 +1,119 @@
+"""The two task kinds a run is made of, each a plain function a Dask worker (or this process)
+runs: read one chunk into the spill, and assess one partition into Parquet + a partial summary.
+
+Both are idempotent and leave a marker only when complete, so a crashed run resumes by skipping
+what has a marker (see routerwatch.bulk.run).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from routerwatch.bulk.dataset import Chunk, read_chunk
+from routerwatch.bulk.engines import KbSource, worker_engines
+from routerwatch.bulk.record import ReadStats, ScanRecord, merge_records
+from routerwatch.bulk.spill import SpillWriter, read_partition
+from routerwatch.bulk.summary import Summary
+from routerwatch.bulk.tables import TableRows, write_tables
+from routerwatch.models import DeviceIdentity
+
+
+@dataclass(frozen=True)
+class ReadTask:
+    chunk: Chunk
+    partitions: int
+    state: str  # the run's state directory
+
+
+@dataclass(frozen=True)
+class AssessTask:
+    partition: int
+    state: str
+    output: str
+    kb: KbSource
+    partition_by: str = "vendor"
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (temp file + rename)."""
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    os.replace(tmp, path)
+
+
+def read_marker(state: Path, chunk: int) -> Path:
+    return state / "read" / f"c{chunk:05d}.json"
+
+
+def done_marker(state: Path, partition: int) -> Path:
+    return state / "done" / f"p{partition:05d}.json"
+
+
+def run_read(task: ReadTask) -> dict[str, Any]:
+    """Read one chunk into the spill; returns (and records) its ReadStats."""
+    state = Path(task.state)
+    marker = read_marker(state, task.chunk.index)
+    if marker.exists():
+        return orjson.loads(marker.read_bytes())
+    stats = ReadStats()
+    writer = SpillWriter(state / "spill" / f"c{task.chunk.index:05d}", task.partitions)
+    for record in read_chunk(task.chunk, stats):
+        writer.add(record)
+    writer.commit()
+    result = stats.to_dict()
+    write_json(marker, result)
+    return result
+
+
+def identity_key(record: ScanRecord) -> tuple[Any, ...]:
+    """What the fingerprinter reads of a record: equal keys give equal identities."""
+    from routerwatch.fingerprint.inputs import extract_inputs
+
+    return tuple((i.source, i.label, i.text, i.path) for i in extract_inputs(record.observation))
+
+
+def run_assess(task: AssessTask) -> dict[str, Any]:
+    """Assess one partition: merge records per address, identify (memoised per partition),
+    match, check, assess; write its Parquet files; return (and record) its partial summary."""
+    from routerwatch.pipeline import assess_identity
+
+    state = Path(task.state)
+    marker = done_marker(state, task.partition)
+    if marker.exists():
+        return orjson.loads(marker.read_bytes())
+    started = time.monotonic()
+    engines, policy = worker_engines(task.kb)
+    groups: dict[str, list[ScanRecord]] = {}
+    for record in read_partition(state / "spill", task.partition):
+        groups.setdefault(record.observation.address, []).append(record)
+    memo: dict[tuple[Any, ...], DeviceIdentity] = {}
+    rows = TableRows()
+    summary = Summary()
+    for address in sorted(groups):
+        record = merge_records(groups[address])
+        key = identity_key(record)
+        identity = memo.get(key)
+        if identity is None:
+            identity = memo[key] = engines.fingerprinter.identify(record.observation)
+        assessment = assess_identity(
+            engines, identity, observation=record.observation, policy=policy
+        )
+        rows.add(record, assessment)
+        summary.add(record, assessment)
+    write_tables(rows, Path(task.output), task.partition, task.partition_by)
+    summary.partitions = 1
+    result = {
+        "summary": summary.to_dict(),
+        "hosts": len(groups),
+        "distinct_identities": len(memo),
+        "seconds": round(time.monotonic() - started, 3),
+        "pid": os.getpid(),
+    }
+    write_json(marker, result)
+    return result

@@ -1,0 +1,149 @@
+"""`routerwatch assess DATASET…`: assess scan datasets (ZGrab2, masscan, nmap, Shodan, Censys)
+in bulk, locally or on a Dask cluster, into Parquet tables and a summary report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from routerwatch.cli.common import console, fail, warn
+
+
+def assess(
+    datasets: list[Path] = typer.Argument(
+        ...,
+        metavar="DATASET...",
+        help="Scan data files: ZGrab2/Shodan/Censys JSON lines, masscan -oL/-oJ, nmap XML "
+        "(gzip or zstd compressed files are read as they are).",
+    ),
+    output: Path = typer.Option(
+        Path("routerwatch-bulk"),
+        "--output",
+        "-o",
+        help="Directory for the Parquet tables (devices/, findings/, indicators/), "
+        "summary.json and the summary report; also holds the resume state (_state/).",
+    ),
+    input_format: str | None = typer.Option(
+        None,
+        "--input-format",
+        help="Format of every DATASET (zgrab2, masscan-list, masscan-json, nmap, shodan, "
+        "censys); default: detected per file from its first bytes.",
+    ),
+    fmt: str = typer.Option(
+        "table", "--format", "-f", help="Summary format: table, json, csv or html."
+    ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        help="Address of an existing Dask scheduler (tcp://host:8786). Its workers must see "
+        "--output and the datasets at the same paths, and the knowledge base (--kb-bundle, or a "
+        "--db URL they can reach).",
+    ),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        "-w",
+        min=1,
+        help="Worker processes of the local Dask cluster (default: one per core).",
+    ),
+    single_process: bool = typer.Option(
+        False, "--single-process", help="No Dask: run every task in this process."
+    ),
+    partitions: int | None = typer.Option(
+        None,
+        "--partitions",
+        min=1,
+        max=4096,
+        help="Number of partitions (default: one per 16 MiB of input, at least 2 per worker).",
+    ),
+    partition_by: str = typer.Option(
+        "vendor", "--partition-by", help="Parquet partition column: vendor or country."
+    ),
+    db: str | None = typer.Option(
+        None, "--db", help="Knowledge base URL (default: $ROUTERWATCH_DB or the local SQLite KB)."
+    ),
+    kb_bundle: Path | None = typer.Option(
+        None,
+        "--kb-bundle",
+        help="Build each worker's knowledge base from this bundle (kb export) instead of --db.",
+    ),
+    policy: str | None = typer.Option(
+        None, "--policy", help="Vendor policy (a shipped example name or a file)."
+    ),
+    restart: bool = typer.Option(
+        False, "--restart", help="Discard an earlier (unfinished) run in --output and start over."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Assess scan datasets in bulk: read (streaming), identify routers, match CVEs, run the
+    compromise/exposure checks and assess every host, on a local Dask cluster (default), an
+    existing one (--scheduler) or in this process (--single-process).
+
+    Writes Parquet tables partitioned by vendor (or country) and a summary (counts per
+    vendor/model/firmware, KEV exposure, indicator hits, top CVEs). A run that stops (crash,
+    Ctrl-C) resumes where it was when started again with the same arguments.
+    """
+    from routerwatch.bulk.io import DatasetError
+    from routerwatch.bulk.render import FORMATS, print_summary, render
+    from routerwatch.bulk.run import BulkOptions, run_bulk
+    from routerwatch.bulk.service import prepare_kb
+    from routerwatch.cli.common import RichBar
+
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}")
+    if scheduler and single_process:
+        fail("--scheduler and --single-process exclude each other")
+    if output.exists() and not output.is_dir():
+        fail(f"--output {output} exists and is not a directory")
+    try:
+        source, note = prepare_kb(db, kb_bundle, policy)
+    except (DatasetError, ValueError) as exc:
+        fail(str(exc))
+    if note:
+        warn(note)
+    options = BulkOptions(
+        inputs=[str(d) for d in datasets],
+        output=output,
+        kb=source,
+        input_format=input_format,
+        partitions=partitions,
+        partition_by=partition_by,
+        restart=restart,
+    )
+    executor = None
+    try:
+        if not single_process:
+            from routerwatch.bulk.executor import DaskExecutor
+
+            try:
+                executor = DaskExecutor(scheduler=scheduler, workers=workers)
+            except (OSError, TimeoutError) as exc:
+                fail(f"cannot reach the Dask scheduler {scheduler or '(local)'}: {exc}")
+        bar = RichBar(enabled=not quiet)
+        try:
+            result = run_bulk(options, executor, bar)
+        except DatasetError as exc:
+            fail(str(exc))
+        finally:
+            bar.finish()
+    finally:
+        if executor is not None:
+            executor.close()
+    if result.read.malformed:
+        warn(
+            f"{result.read.malformed} malformed line(s) skipped; first: "
+            + "; ".join(result.read.errors[:3])
+        )
+    if fmt == "table":
+        print_summary(result, console)
+    else:
+        text = render(result, fmt)
+        path = output / f"summary.{fmt}"
+        path.write_text(text, encoding="utf-8")
+        console.print(f"wrote {fmt} summary to {path}", highlight=False)
+    console.print(
+        f"assessed {result.summary.hosts:,} hosts from {result.read.records:,} records in "
+        f"{result.elapsed:.1f} s; Parquet tables in {output}/",
+        highlight=False,
+    )

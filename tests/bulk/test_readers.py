@@ -1,0 +1,214 @@
+"""Readers on real-format fixtures (tests/bulk/fixtures/SOURCES.md) and on junk."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from routerwatch.bulk.dataset import plan_chunks, read_chunk
+from routerwatch.bulk.io import DatasetError
+from routerwatch.bulk.readers import READERS, detect
+from routerwatch.bulk.record import ReadStats, ScanRecord, merge_records
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def read_all(
+    path: Path, fmt: str | None = None, chunk: int = 32 << 20
+) -> tuple[list[ScanRecord], ReadStats]:
+    stats = ReadStats()
+    out: list[ScanRecord] = []
+    for c in plan_chunks([path], fmt, chunk):
+        out.extend(read_chunk(c, stats))
+    return out, stats
+
+
+@pytest.mark.parametrize(
+    ("name", "reader"),
+    [
+        ("zgrab2-testdata.jsonl", "zgrab2"),
+        ("zgrab2-routers.jsonl", "zgrab2"),
+        ("masscan.list", "masscan-list"),
+        ("masscan.json", "masscan-json"),
+        ("masscan.ndjson", "masscan-json"),
+        ("nmap-scan.xml", "nmap"),
+        ("shodan-banners.jsonl", "shodan"),
+        ("censys-hosts.jsonl", "censys"),
+        ("censys-view-host.json", "censys"),
+    ],
+)
+def test_detects_format(name: str, reader: str) -> None:
+    assert detect(FIXTURES / name).name == reader
+
+
+def test_zgrab2_real_output_maps_http_tls_ssh_telnet_ftp() -> None:
+    records, stats = read_all(FIXTURES / "zgrab2-testdata.jsonl")
+    assert stats.malformed == 0 and len(records) == 6
+    by_port = {(r.observation.address, p): r for r in records for p in r.observation.open_ports}
+    http = by_port[("172.17.0.3", 80)].observation.http[0]
+    assert http.status == 200 and http.header("server") == "lighttpd/1.4.35"
+    https = by_port[("172.17.0.3", 443)].observation
+    assert https.http[0].scheme == "https" and https.tls[0].subject == "CN=target"
+    ssh = by_port[("172.17.0.3", 22)].observation.banners[0]
+    assert ssh.protocol == "ssh" and ssh.text.startswith("SSH-2.0-OpenSSH_7.2p2")
+    telnet = by_port[("172.17.0.2", 23)].observation.banners[0]
+    assert telnet.protocol == "telnet" and "login:" in telnet.text
+    ftp = by_port[("172.17.0.3", 21)].observation.banners[0]
+    assert ftp.protocol == "ftp" and "vsFTPd 3.0.3" in ftp.text
+    amqp = next(r for r in records if r.observation.address == "165.227.114.176")
+    assert "amqp091" in amqp.extra  # unmapped module kept in the bag
+
+
+def test_zgrab2_banner_and_socks5_modules_and_junk() -> None:
+    records, stats = read_all(FIXTURES / "zgrab2-routers.jsonl")
+    assert stats.malformed == 3  # the three junk lines, counted, not fatal
+    assert len(records) == 40
+    socks = [b for r in records for b in r.observation.banners if b.protocol == "socks5"]
+    assert socks and all(b.raw_hex == "0500" for b in socks)
+    assert any(
+        b.text.startswith("xlogin:") and b.port == 7777
+        for r in records
+        for b in r.observation.banners
+    )
+
+
+@pytest.mark.parametrize("name", ["masscan.list", "masscan.json", "masscan.ndjson"])
+def test_masscan_real_output(name: str) -> None:
+    records, stats = read_all(FIXTURES / name)
+    assert stats.malformed == 0 and len(records) == 8
+    merged = merge_records(records).observation
+    assert merged.address == "93.184.216.34" and merged.open_ports == (80, 443)
+    servers = {h.header("server") for h in merged.http} - {None}
+    assert servers and all(s.startswith("ECS (sec/") for s in servers)
+    assert {h.status for h in merged.http} >= {404}
+    assert any(h.title == "404 - Not Found" for h in merged.http)
+    bag = merge_records(records).extra
+    assert "icmp:0" in bag and "ssl:443" in bag
+
+
+def test_nmap_real_xml() -> None:
+    records, stats = read_all(FIXTURES / "nmap-scan.xml")
+    assert stats.malformed == 0 and len(records) == 1
+    r = records[0]
+    assert r.observation.address == "45.33.32.156"
+    assert r.observation.open_ports == (22, 80, 9929, 31337)
+    assert "Apache httpd" in r.extra["nmap.service:80"]
+    assert "udp:123" in r.extra
+
+
+def test_nmap_refuses_entities(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.xml"
+    bomb.write_text(
+        '<?xml version="1.0"?><!DOCTYPE nmaprun [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><nmaprun><host><address addr="10.0.0.1" '
+        'addrtype="ipv4"/><hostnames><hostname name="&b;"/></hostnames></host></nmaprun>'
+    )
+    records, stats = read_all(bomb)
+    assert records == [] and stats.malformed == 1 and "XML" in stats.errors[0]
+
+
+def test_shodan_banners_map_http_favicon_ssl_and_country() -> None:
+    records, stats = read_all(FIXTURES / "shodan-banners.jsonl")
+    assert stats.malformed == 3 and len(records) == stats.lines - 4  # 3 junk + 1 blank line
+    assert all(r.country for r in records) and all(r.asn for r in records)
+    merged = {
+        a: merge_records([r for r in records if r.observation.address == a])
+        for a in {r.observation.address for r in records}
+    }
+    quad7 = [m for m in merged.values() if any(b.port == 7777 for b in m.observation.banners)]
+    assert quad7 and all(11288 in m.observation.open_ports for m in quad7)
+
+
+def test_shodan_favicon_hash_and_md5(tmp_path: Path) -> None:
+    import base64
+    import hashlib
+
+    icon = b"\x00\x00\x01\x00fake-ico"
+    line = (
+        '{"ip_str": "10.1.2.3", "port": 80, "transport": "tcp", "data": "HTTP/1.1 200 OK\\r\\n'
+        'Server: Router Webserver\\r\\n\\r\\n", "_shodan": {"module": "http"}, "http": {"html": '
+        '"<title>x</title>", "favicon": {"hash": -1234567, "data": "'
+        + base64.b64encode(icon).decode()
+        + '", "location": "/favicon.ico"}}, "vulns": {"CVE-2023-1389": {}}}\n'
+    )
+    path = tmp_path / "s.jsonl"
+    path.write_text(line)
+    (r,), _stats = read_all(path)
+    h = r.observation.http[0]
+    assert h.favicon_md5 == hashlib.md5(icon).hexdigest()
+    assert h.header("server") == "Router Webserver" and h.title == "x"
+    assert r.extra["http.favicon.hash:80"] == "-1234567"
+    assert "CVE-2023-1389" in r.extra["vulns"]
+
+
+def test_censys_hosts_and_view() -> None:
+    records, stats = read_all(FIXTURES / "censys-hosts.jsonl")
+    assert stats.malformed == 3 and len(records) == 40
+    assert any(t.subject for r in records for t in r.observation.tls)
+    (view,), vstats = read_all(FIXTURES / "censys-view-host.json")
+    assert vstats.malformed == 0
+    assert view.observation.address == "8.8.8.8" and view.country == "US"
+    assert view.extra.get("udp:53") == "DNS"
+
+
+@pytest.mark.parametrize("kind", ["gzip", "zstd"])
+def test_compressed_is_transparent(tmp_path: Path, kind: str) -> None:
+    data = (FIXTURES / "masscan.list").read_bytes()
+    path = tmp_path / "scan.bin"  # the name says nothing: the magic bytes decide
+    path.write_bytes(
+        gzip.compress(data) if kind == "gzip" else zstandard.ZstdCompressor().compress(data)
+    )
+    records, stats = read_all(path)
+    assert len(records) == 8 and stats.malformed == 0
+
+
+def test_truncated_gzip_is_counted_not_fatal(tmp_path: Path) -> None:
+    data = gzip.compress((FIXTURES / "zgrab2-routers.jsonl").read_bytes() * 40)
+    path = tmp_path / "cut.gz"
+    path.write_bytes(data[: len(data) // 2])
+    records, stats = read_all(path, "zgrab2")
+    assert 0 < len(records) < 40 * 40 and stats.malformed >= 1
+
+
+def test_overlong_line_is_skipped_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import routerwatch.bulk.io as bio
+
+    path = tmp_path / "long.jsonl"
+    good = (FIXTURES / "shodan-banners.jsonl").read_bytes().splitlines()[0]
+    path.write_bytes(good + b"\n" + b'{"ip_str": "' + b"x" * 5000 + b'"}\n' + good + b"\n")
+    monkeypatch.setattr(bio, "MAX_LINE", 2048)
+    stats = ReadStats()
+    out = []
+    for c in plan_chunks([path], "shodan"):
+        with open(c.path, "rb") as f:
+            lines = list(bio.iter_lines(f, max_line=2048))
+        for number, line in lines:
+            stats.lines += 1
+            if line is None:
+                stats.bad(str(number), "too long")
+            else:
+                out.append(line)
+    assert len(out) == 2 and stats.malformed == 1
+
+
+def test_byte_range_chunks_read_every_line_once(tmp_path: Path) -> None:
+    whole, _ = read_all(FIXTURES / "shodan-banners.jsonl")
+    split, stats = read_all(FIXTURES / "shodan-banners.jsonl", chunk=997)
+    assert len(plan_chunks([FIXTURES / "shodan-banners.jsonl"], None, 997)) > 5
+    assert [r.observation for r in split] == [r.observation for r in whole]
+    assert stats.malformed == 3
+
+
+def test_unknown_and_missing_files(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.txt"
+    junk.write_bytes(b"hello world\n")
+    with pytest.raises(DatasetError, match="not a known scan format"):
+        plan_chunks([junk])
+    with pytest.raises(DatasetError, match="no such file"):
+        plan_chunks([tmp_path / "nope"])
+    with pytest.raises(DatasetError, match="unknown dataset format"):
+        plan_chunks([junk], "csv")
+    assert set(READERS) == {"zgrab2", "masscan-list", "masscan-json", "nmap", "shodan", "censys"}
