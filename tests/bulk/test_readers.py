@@ -212,3 +212,27 @@ def test_unknown_and_missing_files(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="unknown dataset format"):
         plan_chunks([junk], "csv")
     assert set(READERS) == {"zgrab2", "masscan-list", "masscan-json", "nmap", "shodan", "censys"}
+
+
+def test_spill_codec_round_trips_every_observation_field() -> None:
+    """The spill codec must carry every Observation field (a new field fails here)."""
+    import dataclasses
+
+    from routerwatch.bulk import codec
+    from routerwatch.models import Observation
+
+    records, _ = read_all(FIXTURES / "zgrab2-routers.jsonl")
+    for r in records:
+        assert codec.loads(codec.dumps(r)) == r
+    full = {f.name: f for f in dataclasses.fields(Observation)}
+    obs = dataclasses.replace(
+        records[0].observation,
+        snmp_sysdescr="x",
+        mac="00:11:22:33:44:55",
+        mac_vendor="v",
+        errors=("e",),
+        elapsed=1.5,
+        **({"snmp_sysobjectid": "1.3.6.1.4.1.9"} if "snmp_sysobjectid" in full else {}),
+    )
+    r = ScanRecord(obs, "t", "US", "AS1", "now", {"k": "v"})
+    assert codec.loads(codec.dumps(r)) == r

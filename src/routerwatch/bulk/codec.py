@@ -27,6 +27,7 @@ def loads(data: bytes) -> ScanRecord:
         tls=tuple(TlsCertificate(**t) for t in o.get("tls") or ()),
         upnp=UpnpDescription(**upnp) if upnp else None,
         snmp_sysdescr=o.get("snmp_sysdescr"),
+        snmp_sysobjectid=o.get("snmp_sysobjectid"),
         mac=o.get("mac"),
         mac_vendor=o.get("mac_vendor"),
         errors=tuple(o.get("errors") or ()),

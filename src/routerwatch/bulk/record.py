@@ -69,6 +69,7 @@ def merge_records(records: list[ScanRecord]) -> ScanRecord:
         tls=tls,
         upnp=next((o.upnp for o in obs if o.upnp is not None), None),
         snmp_sysdescr=next((o.snmp_sysdescr for o in obs if o.snmp_sysdescr), None),
+        snmp_sysobjectid=next((o.snmp_sysobjectid for o in obs if o.snmp_sysobjectid), None),
         mac=next((o.mac for o in obs if o.mac), None),
         mac_vendor=next((o.mac_vendor for o in obs if o.mac_vendor), None),
         errors=errors,
