@@ -236,3 +236,33 @@ def test_spill_codec_round_trips_every_observation_field() -> None:
     )
     r = ScanRecord(obs, "t", "US", "AS1", "now", {"k": "v"})
     assert codec.loads(codec.dumps(r)) == r
+
+
+def test_http_from_parts_agrees_with_the_scanners_builder() -> None:
+    """Readers build HttpObservations without the bytes round trip; the result must equal the
+    scanner's build_http_observation on the same answer (titles, headers, binary bodies)."""
+    from routerwatch.bulk.readers._common import http_from_parts
+    from routerwatch.scan.probes.http import RawResponse, build_http_observation
+
+    bodies = [
+        "<html><head><title>TL-WR841N</title></head><body>x</body></html>",
+        "<!-- <title>not this</title> --><TITLE lang=en>Real  &amp; one</TITLE>",
+        "<script>var s='</title>'</script><title>After script</title>",
+        "<title>unclosed <b>bold</b>",
+        "no title at all",
+        "<title></title><title>second</title>",
+        "nul\x00byte <title>t</title>",
+    ]
+    records, _ = read_all(FIXTURES / "zgrab2-routers.jsonl")
+    bodies += [h.body for r in records for h in r.observation.http]
+    for body in bodies:
+        for headers in (
+            [("Server", " Router Webserver "), ("Content-Type", "text/html")],
+            [("Content-Type", "image/png")],
+        ):
+            mine = http_from_parts(80, "http", 200, headers, body)
+            raw = RawResponse(
+                200, tuple((k.encode(), v.encode()) for k, v in headers), body.encode("utf-8")
+            )
+            theirs = build_http_observation(80, "http", "GET", "/", raw, max_body=65536)
+            assert mine == theirs, body

@@ -193,3 +193,18 @@ def test_cli_errors_are_one_line(tmp_path: Path, kb_url: str) -> None:
         assert r.returncode != 0
         assert "Traceback" not in r.stderr and r.stderr.strip().startswith("error:"), r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_memoising_changes_nothing(kb_url: str, tmp_path: Path) -> None:
+    data = tmp_path / "d.jsonl"
+    write_dataset(data, "shodan", 1500, seed=21, router_share=0.4)
+    kb = KbSource(url=kb_url)
+    memo = run_bulk(BulkOptions([str(data)], tmp_path / "memo", kb, partitions=2))
+    plain = run_bulk(BulkOptions([str(data)], tmp_path / "plain", kb, partitions=2, memoise=False))
+    states = [
+        __import__("orjson").loads(p.read_bytes())
+        for p in (tmp_path / "plain" / "_state" / "done").iterdir()
+    ]
+    assert all(s["distinct_verdicts"] == 0 for s in states)  # really unmemoised
+    assert memo.summary.to_dict() == plain.summary.to_dict()
+    assert tables(tmp_path / "memo") == tables(tmp_path / "plain")

@@ -51,6 +51,7 @@ class BulkOptions:
     chunk_bytes: int = CHUNK_BYTES
     restart: bool = False
     keep_spill: bool = False
+    memoise: bool = True  # identity and verdict memos per partition (off: for tests)
 
 
 @dataclass
@@ -144,7 +145,7 @@ def run_bulk(
 
     resumed_parts = sum(1 for p in range(partitions) if done_marker(state, p).exists())
     tasks = [
-        AssessTask(p, str(state), str(output), options.kb, options.partition_by)
+        AssessTask(p, str(state), str(output), options.kb, options.partition_by, options.memoise)
         for p in range(partitions)
     ]
     summary = Summary()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from routerwatch.bulk.record import ReadStats, ScanRecord, merge_records
 from routerwatch.bulk.spill import SpillWriter, read_partition
 from routerwatch.bulk.summary import Summary
 from routerwatch.bulk.tables import TableRows, write_tables
-from routerwatch.models import DeviceIdentity
+from routerwatch.models import Assessment, DeviceIdentity
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class AssessTask:
     output: str
     kb: KbSource
     partition_by: str = "vendor"
+    memoise: bool = True  # off only to test that memoising changes nothing
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -78,6 +79,24 @@ def identity_key(record: ScanRecord) -> tuple[Any, ...]:
     return tuple((i.source, i.label, i.text, i.path) for i in extract_inputs(record.observation))
 
 
+# Headers that change with every answer and that no fingerprint input or check reads: left out
+# of the assessment memo key, so one router model answering at different times is assessed once.
+VOLATILE_HEADERS = frozenset({"date", "expires", "last-modified", "etag", "age"})
+
+
+def assessment_key(record: ScanRecord, ident_key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Everything of a record the match, checks and assess stages read, without its address.
+    (The Assessment's address, actions and site are per host; the tables use none of them.)"""
+    obs = record.observation
+    http = tuple(
+        replace(h, headers=tuple(p for p in h.headers if p[0] not in VOLATILE_HEADERS))
+        if any(p[0] in VOLATILE_HEADERS for p in h.headers)
+        else h
+        for h in obs.http
+    )
+    return (ident_key, replace(obs, address="", elapsed=0.0, http=http))
+
+
 def run_assess(task: AssessTask) -> dict[str, Any]:
     """Assess one partition: merge records per address, identify (memoised per partition),
     match, check, assess; write its Parquet files; return (and record) its partial summary."""
@@ -93,17 +112,23 @@ def run_assess(task: AssessTask) -> dict[str, Any]:
     for record in read_partition(state / "spill", task.partition):
         groups.setdefault(record.observation.address, []).append(record)
     memo: dict[tuple[Any, ...], DeviceIdentity] = {}
+    verdicts: dict[tuple[Any, ...], Assessment] = {}
     rows = TableRows()
     summary = Summary()
     for address in sorted(groups):
         record = merge_records(groups[address])
         key = identity_key(record)
-        identity = memo.get(key)
+        identity = memo.get(key) if task.memoise else None
         if identity is None:
             identity = memo[key] = engines.fingerprinter.identify(record.observation)
-        assessment = assess_identity(
-            engines, identity, observation=record.observation, policy=policy
-        )
+        vkey = assessment_key(record, key) if task.memoise else None
+        assessment = verdicts.get(vkey) if vkey is not None else None
+        if assessment is None:
+            assessment = assess_identity(
+                engines, identity, observation=record.observation, policy=policy
+            )
+            if vkey is not None:
+                verdicts[vkey] = assessment
         rows.add(record, assessment)
         summary.add(record, assessment)
     write_tables(rows, Path(task.output), task.partition, task.partition_by)
@@ -112,6 +137,7 @@ def run_assess(task: AssessTask) -> dict[str, Any]:
         "summary": summary.to_dict(),
         "hosts": len(groups),
         "distinct_identities": len(memo),
+        "distinct_verdicts": len(verdicts),
         "seconds": round(time.monotonic() - started, 3),
         "pid": os.getpid(),
     }

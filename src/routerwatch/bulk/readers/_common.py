@@ -10,11 +10,21 @@ import base64
 import binascii
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any, Literal
 
 from routerwatch.models import Banner, HttpObservation, TlsCertificate
 from routerwatch.scan.probes.banner import decode_banner
-from routerwatch.scan.probes.http import RawResponse, build_http_observation
+from routerwatch.scan.probes.http import (
+    _BINARY_TYPES,
+    MAX_HEADER_VALUE,
+    MAX_HEADERS,
+    MAX_TITLE,
+    RawResponse,
+    _TitleParser,
+    build_http_observation,
+    extract_title,
+)
 from routerwatch.scan.probes.tls import TlsError, parse_certificate
 
 MAX_BODY = 65536
@@ -93,15 +103,60 @@ def http_from_parts(
     title: str | None = None,
     favicon_md5: str | None = None,
 ) -> HttpObservation:
-    """An exchange whose headers the dataset already split: decoded like the scanner's."""
-    raw_headers = tuple((to_bytes(k), to_bytes(v)) for k, v in headers)
-    response = RawResponse(status=status, headers=raw_headers, body=to_bytes(body)[:MAX_BODY])
-    obs = build_http_observation(port, scheme, method, path, response, max_body=MAX_BODY)
-    if (title is not None and obs.title is None) or favicon_md5:
-        from dataclasses import replace
+    """An exchange whose headers and body text the dataset already decoded.
 
-        obs = replace(obs, title=obs.title or title, favicon_md5=favicon_md5 or obs.favicon_md5)
-    return obs
+    Made as the scanner's build_http_observation makes it (header names lower-cased and values
+    stripped and bounded, binary bodies dropped, NULs replaced, the first <title>), without the
+    bytes round trip; tests/bulk/test_readers.py checks both agree.
+    """
+    pairs = tuple(
+        (str(k).strip().lower(), str(v).strip()[:MAX_HEADER_VALUE])
+        for k, v in list(headers)[:MAX_HEADERS]
+    )
+    content_type = next((v for k, v in pairs if k == "content-type"), None)
+    truncated = len(body) > MAX_BODY
+    text = body[:MAX_BODY]
+    if content_type and content_type.strip().lower().startswith(_BINARY_TYPES):
+        text = ""
+    text = text.replace("\x00", "\ufffd")
+    return HttpObservation(
+        port=port,
+        scheme=scheme,
+        method=method,
+        path=path,
+        status=status,
+        headers=pairs,
+        body=text,
+        title=title if title is not None else first_title(text),
+        favicon_md5=favicon_md5,
+        truncated=truncated,
+    )
+
+
+_TITLE_END = re.compile(r"</title", re.I)
+
+
+@lru_cache(maxsize=4096)
+def first_title(html: str) -> str | None:
+    """extract_title (the scanner's) of ``html``, computed on the prefix that ends with the
+    first ``</title...>`` when that already yields a title (the HTML parser reads the prefix
+    exactly as it reads the whole page up to there); the whole page otherwise. Cached: scan data
+    repeats the same default pages millions of times."""
+    m = _TITLE_END.search(html, 0, 65536)
+    if m is not None:
+        close = html.find(">", m.end())
+        if close >= 0:
+            parser = _TitleParser()
+            try:
+                parser.feed(html[: close + 1])
+                parser.close()
+            except Exception:  # noqa: BLE001 - garbage: the full extraction decides
+                parser.parts, parser.done = [], False
+            if parser.done and parser.parts:
+                text = " ".join("".join(parser.parts).split())
+                if text:
+                    return text[:MAX_TITLE]
+    return extract_title(html)
 
 
 def banner(port: int, text: str | bytes, protocol: str | None = None) -> Banner:
