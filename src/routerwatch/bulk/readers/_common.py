@@ -150,7 +150,7 @@ def first_title(html: str) -> str | None:
             try:
                 parser.feed(html[: close + 1])
                 parser.close()
-            except Exception:  # noqa: BLE001 - garbage: the full extraction decides
+            except Exception:
                 parser.parts, parser.done = [], False
             if parser.done and parser.parts:
                 text = " ".join("".join(parser.parts).split())
