@@ -62,6 +62,64 @@ _BROKEN = (OSError, EOFError, zlib.error, zstandard.ZstdError, gzip.BadGzipFile)
 _BUGS = (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)
 
 
+def parse_line(reader_name: str, where: str, line: bytes, stats: ReadStats) -> list[ScanRecord]:
+    """The records of one line; a malformed line is counted in ``stats`` and gives none."""
+    try:
+        records = get_reader(reader_name).parse_line(line)
+    except MalformedRecord as exc:
+        stats.bad(where, str(exc))
+        return []
+    except _BUGS as exc:  # a reader's blind spot must not end the run
+        stats.bad(where, f"unreadable ({type(exc).__name__}: {str(exc)[:100]})")
+        return []
+    stats.records += len(records)
+    return records
+
+
+def route_chunk(chunk: Chunk, stats: ReadStats) -> Iterator[tuple[str, ScanRecord | bytes]]:
+    """(address, what to spill) for one chunk: for line formats the raw line (parsed later, in
+    its partition: the read stage only finds its address), for documents the parsed record.
+    Lines without even an address are counted as malformed here."""
+    reader = get_reader(chunk.reader)
+    if not reader.line_based or (
+        isinstance(reader, CensysReader) and not chunk.start and chunk.end is None
+        and _pretty_document(chunk.path)
+    ):  # fmt: skip
+        for record in read_chunk(chunk, stats):
+            yield record.observation.address, record
+        return
+    try:
+        stream = open_binary(chunk.path)
+    except OSError as exc:
+        raise DatasetError(f"{chunk.path}: cannot read ({exc.strerror or exc})") from exc
+    with stream:
+        try:
+            for number, line in iter_lines(stream, start=chunk.start, end=chunk.end):
+                stats.lines += 1
+                where = f"{chunk.where}:{number}"
+                if line is None:
+                    stats.bad(where, "line too long (skipped)")
+                    continue
+                try:
+                    address = reader.address_of(line)
+                except MalformedRecord as exc:
+                    stats.bad(where, str(exc))
+                    continue
+                except _BUGS as exc:
+                    stats.bad(where, f"unreadable ({type(exc).__name__}: {str(exc)[:100]})")
+                    continue
+                if address is not None:
+                    yield (
+                        address,
+                        b"%s\t%s\t%s"
+                        % (chunk.reader.encode(), where.encode("utf-8", "surrogateescape"), line),
+                    )
+        except _BROKEN as exc:
+            stats.bad(
+                chunk.where, f"file ends or breaks early ({str(exc)[:120] or type(exc).__name__})"
+            )
+
+
 def read_chunk(chunk: Chunk, stats: ReadStats) -> Iterator[ScanRecord]:
     """Every record of one chunk; malformed lines are counted in ``stats``, never raised."""
     reader = get_reader(chunk.reader)
@@ -92,17 +150,7 @@ def read_chunk(chunk: Chunk, stats: ReadStats) -> Iterator[ScanRecord]:
                 if line is None:
                     stats.bad(where, "line too long (skipped)")
                     continue
-                try:
-                    records = reader.parse_line(line)
-                except MalformedRecord as exc:
-                    stats.bad(where, str(exc))
-                    continue
-                except _BUGS as exc:  # a reader's blind spot must not end the run
-                    stats.bad(where, f"unreadable ({type(exc).__name__}: {str(exc)[:100]})")
-                    continue
-                for record in records:
-                    stats.records += 1
-                    yield record
+                yield from parse_line(chunk.reader, where, line, stats)
         except _BROKEN as exc:
             stats.bad(
                 chunk.where, f"file ends or breaks early ({str(exc)[:120] or type(exc).__name__})"

@@ -153,6 +153,7 @@ def run_bulk(
     progress.start("assessing", total=len(tasks))
     for result in executor.run(run_assess, tasks):
         summary.merge(Summary.from_dict(result["summary"]))
+        stats.add(ReadStats.from_dict(result.get("parsed") or {}))
         distinct += int(result.get("distinct_identities", 0))
         progress.advance()
     progress.finish()

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from routerwatch.bulk import codec
-from routerwatch.bulk.record import ScanRecord
+from routerwatch.bulk.dataset import parse_line
+from routerwatch.bulk.record import ReadStats, ScanRecord
 
 FLUSH_BYTES = 8 * 1024 * 1024
 
@@ -38,9 +39,11 @@ class SpillWriter:
         self._buffers: dict[int, list[bytes]] = {}
         self._size = 0
 
-    def add(self, record: ScanRecord) -> None:
-        p = partition_of(record.observation.address, self.partitions)
-        line = codec.dumps(record)
+    def add(self, address: str, item: ScanRecord | bytes) -> None:
+        """Spill a parsed record (``R`` + codec JSON) or a raw input line (``L`` + reader,
+        where, line: parsed in the partition)."""
+        p = partition_of(address, self.partitions)
+        line = b"L" + item if isinstance(item, bytes) else b"R" + codec.dumps(item)
         self._buffers.setdefault(p, []).append(line)
         self._size += len(line) + 1
         if self._size >= FLUSH_BYTES:
@@ -62,8 +65,9 @@ class SpillWriter:
         os.replace(self.folder, self.final)
 
 
-def read_partition(spill: Path, partition: int) -> Iterator[ScanRecord]:
-    """Every spilled record of one partition, chunk by chunk in chunk order."""
+def read_partition(spill: Path, partition: int, stats: ReadStats) -> Iterator[ScanRecord]:
+    """Every spilled record of one partition, chunk by chunk in chunk order; raw lines are
+    parsed here (their malformed ones counted in ``stats``)."""
     name = f"p{partition:05d}.jsonl"
     for chunk_dir in sorted(spill.glob("c[0-9]*")):
         if chunk_dir.name.endswith(".tmp"):
@@ -73,5 +77,11 @@ def read_partition(spill: Path, partition: int) -> Iterator[ScanRecord]:
             continue
         with open(path, "rb") as f:
             for line in f:
-                if line.strip():
-                    yield codec.loads(line)
+                line = line.rstrip(b"\n")
+                if line[:1] == b"R":
+                    yield codec.loads(line[1:])
+                elif line[:1] == b"L":
+                    reader, where, raw = line[1:].split(b"\t", 2)
+                    yield from parse_line(
+                        reader.decode(), where.decode("utf-8", "surrogateescape"), raw, stats
+                    )

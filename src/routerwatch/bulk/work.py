@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from routerwatch.bulk.dataset import Chunk, read_chunk
+from routerwatch.bulk.dataset import Chunk, route_chunk
 from routerwatch.bulk.engines import KbSource, worker_engines
 from routerwatch.bulk.record import ReadStats, ScanRecord, merge_records
 from routerwatch.bulk.spill import SpillWriter, read_partition
@@ -64,8 +64,8 @@ def run_read(task: ReadTask) -> dict[str, Any]:
         return orjson.loads(marker.read_bytes())
     stats = ReadStats()
     writer = SpillWriter(state / "spill" / f"c{task.chunk.index:05d}", task.partitions)
-    for record in read_chunk(task.chunk, stats):
-        writer.add(record)
+    for address, item in route_chunk(task.chunk, stats):
+        writer.add(address, item)
     writer.commit()
     result = stats.to_dict()
     write_json(marker, result)
@@ -89,12 +89,14 @@ def assessment_key(record: ScanRecord, ident_key: tuple[Any, ...]) -> tuple[Any,
     (The Assessment's address, actions and site are per host; the tables use none of them.)"""
     obs = record.observation
     http = tuple(
-        replace(h, headers=tuple(p for p in h.headers if p[0] not in VOLATILE_HEADERS))
-        if any(p[0] in VOLATILE_HEADERS for p in h.headers)
-        else h
+        (h.port, h.scheme, h.method, h.path, h.status, h.body, h.title, h.favicon_md5,
+         h.truncated, tuple(p for p in h.headers if p[0] not in VOLATILE_HEADERS))
         for h in obs.http
-    )
-    return (ident_key, replace(obs, address="", elapsed=0.0, http=http))
+    )  # fmt: skip
+    return (
+        ident_key, obs.open_ports, http, obs.banners, obs.tls, obs.upnp, obs.snmp_sysdescr,
+        obs.snmp_sysobjectid, obs.mac, obs.mac_vendor, obs.errors,
+    )  # fmt: skip
 
 
 def run_assess(task: AssessTask) -> dict[str, Any]:
@@ -109,7 +111,8 @@ def run_assess(task: AssessTask) -> dict[str, Any]:
     started = time.monotonic()
     engines, policy = worker_engines(task.kb)
     groups: dict[str, list[ScanRecord]] = {}
-    for record in read_partition(state / "spill", task.partition):
+    parsed = ReadStats()
+    for record in read_partition(state / "spill", task.partition, parsed):
         groups.setdefault(record.observation.address, []).append(record)
     memo: dict[tuple[Any, ...], DeviceIdentity] = {}
     verdicts: dict[tuple[Any, ...], Assessment] = {}
@@ -136,6 +139,7 @@ def run_assess(task: AssessTask) -> dict[str, Any]:
     result = {
         "summary": summary.to_dict(),
         "hosts": len(groups),
+        "parsed": parsed.to_dict(),
         "distinct_identities": len(memo),
         "distinct_verdicts": len(verdicts),
         "seconds": round(time.monotonic() - started, 3),

@@ -18,7 +18,7 @@ import orjson
 
 from routerwatch.bulk.io import MAX_DOCUMENT
 from routerwatch.bulk.readers import _common as c
-from routerwatch.bulk.readers.interface import MalformedRecord, Reader
+from routerwatch.bulk.readers.interface import MalformedRecord, Reader, json_address
 from routerwatch.bulk.record import ReadStats, ScanRecord, bag
 from routerwatch.models import Banner, HttpObservation, Observation, TlsCertificate
 
@@ -32,6 +32,9 @@ class CensysReader(Reader):
     def sniff(self, head: bytes) -> bool:
         text = head.lstrip()
         return text.startswith(b"{") and b'"services"' in text[:65536] and b'"ip"' in text[:65536]
+
+    def address_of(self, line: bytes) -> str | None:
+        return json_address(line, "ip")
 
     def parse_line(self, line: bytes) -> list[ScanRecord]:
         if not line.strip():

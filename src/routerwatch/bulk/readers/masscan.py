@@ -13,7 +13,7 @@ from typing import Any, Literal
 import orjson
 
 from routerwatch.bulk.readers import _common as c
-from routerwatch.bulk.readers.interface import MalformedRecord, Reader
+from routerwatch.bulk.readers.interface import MalformedRecord, Reader, json_address
 from routerwatch.bulk.record import ScanRecord
 from routerwatch.models import Banner, HttpObservation, Observation, TlsCertificate
 
@@ -27,6 +27,14 @@ class MasscanListReader(Reader):
     def sniff(self, head: bytes) -> bool:
         first = head.lstrip().split(b"\n", 1)[0]
         return first.startswith(b"#masscan") or first.split(b" ", 1)[0] in (b"open", b"banner")
+
+    def address_of(self, line: bytes) -> str | None:
+        parts = line.strip().split(b" ", 4)
+        if not parts[0] or parts[0].startswith(b"#"):
+            return None
+        if parts[0] in (b"open", b"banner") and len(parts) >= 4:
+            return parts[3].decode("utf-8", "surrogateescape")
+        raise MalformedRecord("not an 'open' or 'banner' line")
 
     def parse_line(self, line: bytes) -> list[ScanRecord]:
         text = line.decode("utf-8", "surrogateescape").strip()
@@ -51,6 +59,9 @@ class MasscanJsonReader(Reader):
         lines = [ln.strip() for ln in head.split(b"\n")[:4]]
         body = next((ln for ln in lines if ln.startswith(b"{")), b"")
         return b'"ip"' in body and (b'"ports"' in body or b'"rec_type"' in body)
+
+    def address_of(self, line: bytes) -> str | None:
+        return json_address(line, "ip")
 
     def parse_line(self, line: bytes) -> list[ScanRecord]:
         text = line.strip().rstrip(b",")

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import orjson
 
 from routerwatch.bulk.readers import _common as c
-from routerwatch.bulk.readers.interface import MalformedRecord, Reader
+from routerwatch.bulk.readers.interface import MalformedRecord, Reader, json_address
 from routerwatch.bulk.record import ScanRecord, bag
 from routerwatch.models import Banner, HttpObservation, Observation, TlsCertificate
 
@@ -46,6 +46,9 @@ class ShodanReader(Reader):
     def sniff(self, head: bytes) -> bool:
         line = head.lstrip().split(b"\n", 1)[0]
         return line.startswith(b"{") and b'"ip_str"' in line and b'"port"' in line
+
+    def address_of(self, line: bytes) -> str | None:
+        return json_address(line, "ip_str")
 
     def parse_line(self, line: bytes) -> list[ScanRecord]:
         if not line.strip():

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import orjson
 
 from routerwatch.bulk.readers import _common as c
-from routerwatch.bulk.readers.interface import MalformedRecord, Reader
+from routerwatch.bulk.readers.interface import MalformedRecord, Reader, json_address
 from routerwatch.bulk.record import ScanRecord, bag
 from routerwatch.models import Banner, HttpObservation, Observation, TlsCertificate
 
@@ -33,6 +33,9 @@ class Zgrab2Reader(Reader):
             and b'"ip"' in line
             and (b'"status"' in line or b'"protocol"' in line)
         )
+
+    def address_of(self, line: bytes) -> str | None:
+        return json_address(line, "ip")
 
     def parse_line(self, line: bytes) -> list[ScanRecord]:
         if not line.strip():

@@ -1,0 +1,126 @@
+"""Benchmark of bulk assessment (`routerwatch assess`) on a Dask LocalCluster.
+
+    .venv/bin/python bench/bench_bulk.py                      # 1,000,000 records, 1 and 2 workers
+    .venv/bin/python bench/bench_bulk.py --records 200000 --workers 2
+
+The dataset is made by routerwatch.bulk.generate (lab routers + the long tail + junk), split
+evenly over five files, one per format: Shodan (zstd), ZGrab2 (gzip), Censys (plain), masscan
+-oL (plain), nmap XML (plain); it is cached in --data. A "record" is one line of a line format
+(one host-port for Shodan/masscan, one host for ZGrab2/Censys) or one <host> of nmap XML.
+
+For each worker count: a fresh LocalCluster on 127.8.0.1 (no dashboard), one run from the
+files to the Parquet tables and summary; wall time of the run (cluster start reported apart),
+records/s, the peak RSS of each worker process and of the client. Figures go to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+FORMATS = (("shodan", "shodan.jsonl.zst"), ("zgrab2", "zgrab2.jsonl.gz"),
+           ("censys", "censys.jsonl"), ("masscan-list", "masscan.txt"), ("nmap", "nmap.xml"))  # fmt: skip
+
+
+def make_data(folder: Path, records: int) -> list[str]:
+    from routerwatch.bulk.generate import write_dataset
+
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = folder / f".done-{records}"
+    paths = [str(folder / name) for _, name in FORMATS]
+    if stamp.exists():
+        return paths
+    each = records // len(FORMATS)
+    started = time.monotonic()
+    for seed, (fmt, name) in enumerate(FORMATS, start=1):
+        counts = write_dataset(folder / name, fmt, each, seed=seed)
+        print(f"  generated {fmt:<13} {counts}", flush=True)
+    print(f"  generation took {time.monotonic() - started:.1f} s", flush=True)
+    stamp.write_text("ok")
+    return paths
+
+
+def make_kb(folder: Path) -> str:
+    from routerwatch.kb import ensure_starter, open_kb
+
+    url = f"sqlite:///{folder / 'kb.sqlite'}"
+    kb = open_kb(url)
+    ensure_starter(kb)
+    kb.close()
+    return url
+
+
+def peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def run(paths: list[str], kb_url: str, workers: int, out: Path, partitions: int | None) -> dict:
+    from routerwatch.bulk.engines import KbSource
+    from routerwatch.bulk.executor import DaskExecutor
+    from routerwatch.bulk.run import BulkOptions, run_bulk
+
+    shutil.rmtree(out, ignore_errors=True)
+    t0 = time.monotonic()
+    executor = DaskExecutor(workers=workers, host="127.8.0.1")
+    t1 = time.monotonic()
+    try:
+        result = run_bulk(
+            BulkOptions(paths, out, KbSource(url=kb_url), partitions=partitions), executor
+        )
+        t2 = time.monotonic()
+        peaks = executor.client.run(peak_rss)
+    finally:
+        executor.close()
+    return {
+        "workers": workers,
+        "cluster_start": t1 - t0,
+        "run": t2 - t1,
+        "records": result.read.records,
+        "malformed": result.read.malformed,
+        "hosts": result.summary.hosts,
+        "routers": result.summary.routers,
+        "partitions": result.partitions,
+        "distinct_identities": result.distinct_identities,
+        "worker_peak_rss": sorted(peaks.values()),
+        "kev_exposed": result.summary.kev_exposed,
+        "compromised": result.summary.compromised,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    ap.add_argument("--partitions", type=int, default=None)
+    ap.add_argument("--data", type=Path, default=Path("/tmp/routerwatch-bench-bulk"))
+    args = ap.parse_args()
+    folder = args.data / str(args.records)
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()}", flush=True)
+    paths = make_data(folder, args.records)
+    size = sum(os.path.getsize(p) for p in paths)
+    print(
+        f"dataset: {args.records:,} records in {len(paths)} files, {size / 2**20:.0f} MiB on disk"
+    )
+    kb_url = make_kb(args.data)
+    for n in (int(w) for w in args.workers.split(",")):
+        r = run(paths, kb_url, n, args.data / f"out-{n}", args.partitions)
+        rss = ", ".join(f"{v / 2**20:.0f}" for v in r["worker_peak_rss"])
+        print(
+            f"workers {n}: {r['run']:.1f} s ({r['records'] / r['run']:,.0f} records/s), "
+            f"cluster start {r['cluster_start']:.1f} s, {r['records']:,} records "
+            f"({r['malformed']} malformed) → {r['hosts']:,} hosts, {r['routers']:,} routers, "
+            f"{r['partitions']} partitions, {r['distinct_identities']:,} distinct identity keys; "
+            f"worker peak RSS MiB: {rss}; client peak RSS {peak_rss() / 2**20:.0f} MiB; "
+            f"load average now {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
