@@ -23,8 +23,13 @@ import sys
 import time
 from pathlib import Path
 
-FORMATS = (("shodan", "shodan.jsonl.zst"), ("zgrab2", "zgrab2.jsonl.gz"),
-           ("censys", "censys.jsonl"), ("masscan-list", "masscan.txt"), ("nmap", "nmap.xml"))  # fmt: skip
+FORMATS = (
+    ("shodan", "shodan.jsonl.zst"),
+    ("zgrab2", "zgrab2.jsonl.gz"),
+    ("censys", "censys.jsonl"),
+    ("masscan-list", "masscan.txt"),
+    ("nmap", "nmap.xml"),
+)
 
 
 def make_data(folder: Path, records: int) -> list[str]:
@@ -59,6 +64,12 @@ def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far (load-independent work measure)."""
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
 def run(paths: list[str], kb_url: str, workers: int, out: Path, partitions: int | None) -> dict:
     from routerwatch.bulk.engines import KbSource
     from routerwatch.bulk.executor import DaskExecutor
@@ -74,6 +85,7 @@ def run(paths: list[str], kb_url: str, workers: int, out: Path, partitions: int 
         )
         t2 = time.monotonic()
         peaks = executor.client.run(peak_rss)
+        cpu = executor.client.run(cpu_seconds)
     finally:
         executor.close()
     return {
@@ -87,6 +99,7 @@ def run(paths: list[str], kb_url: str, workers: int, out: Path, partitions: int 
         "partitions": result.partitions,
         "distinct_identities": result.distinct_identities,
         "worker_peak_rss": sorted(peaks.values()),
+        "worker_cpu": sorted(cpu.values()),
         "kev_exposed": result.summary.kev_exposed,
         "compromised": result.summary.compromised,
     }
@@ -116,6 +129,8 @@ def main() -> int:
             f"({r['malformed']} malformed) → {r['hosts']:,} hosts, {r['routers']:,} routers, "
             f"{r['partitions']} partitions, {r['distinct_identities']:,} distinct identity keys; "
             f"worker peak RSS MiB: {rss}; client peak RSS {peak_rss() / 2**20:.0f} MiB; "
+            f"worker CPU s: {', '.join(f'{c:.1f}' for c in r['worker_cpu'])} "
+            f"({sum(r['worker_cpu']) / r['records'] * 1e6:.0f} µs CPU/record); "
             f"load average now {os.getloadavg()[0]:.1f}",
             flush=True,
         )
