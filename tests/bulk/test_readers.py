@@ -140,7 +140,7 @@ def test_shodan_favicon_hash_and_md5(tmp_path: Path) -> None:
     h = r.observation.http[0]
     assert h.favicon_md5 == hashlib.md5(icon).hexdigest()
     assert h.header("server") == "Router Webserver" and h.title == "x"
-    assert r.extra["http.favicon.hash:80"] == "-1234567"
+    assert h.favicon_mmh3 == -1234567
     assert "CVE-2023-1389" in r.extra["vulns"]
 
 

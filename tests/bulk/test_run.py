@@ -216,9 +216,9 @@ def test_assessment_key_covers_every_observation_field() -> None:
 
     from routerwatch.models import HttpObservation, Observation
 
-    covered = {"address", "elapsed", "open_ports", "http", "banners", "tls", "upnp",
+    covered = {"address", "elapsed", "open_ports", "http", "banners", "tls", "upnp", "upnp_more",
                "snmp_sysdescr", "snmp_sysobjectid", "mac", "mac_vendor", "errors"}  # fmt: skip
     assert {f.name for f in dataclasses.fields(Observation)} == covered
     http_fields = {"port", "scheme", "method", "path", "status", "headers", "body", "title",
-                   "favicon_md5", "truncated"}  # fmt: skip
+                   "favicon_md5", "favicon_mmh3", "truncated"}  # fmt: skip
     assert {f.name for f in dataclasses.fields(HttpObservation)} == http_fields

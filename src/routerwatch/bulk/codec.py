@@ -26,6 +26,7 @@ def loads(data: bytes) -> ScanRecord:
         banners=tuple(Banner(**b) for b in o.get("banners") or ()),
         tls=tuple(TlsCertificate(**t) for t in o.get("tls") or ()),
         upnp=UpnpDescription(**upnp) if upnp else None,
+        upnp_more=tuple(UpnpDescription(**u) for u in o.get("upnp_more") or ()),
         snmp_sysdescr=o.get("snmp_sysdescr"),
         snmp_sysobjectid=o.get("snmp_sysobjectid"),
         mac=o.get("mac"),

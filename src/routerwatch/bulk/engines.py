@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from routerwatch.assess.policy import Policy
+    from routerwatch.kb import KnowledgeBase
     from routerwatch.pipeline import Engines
 
 
@@ -31,6 +32,7 @@ class KbSource:
 
 _LOCK = threading.Lock()
 _CACHE: dict[KbSource, tuple[Engines, Policy | None]] = {}
+_OPEN: list[KnowledgeBase] = []  # the workers' KBs, open for the life of the process
 BUILDS = {"count": 0}  # how many times this process built engines (tests read it)
 
 
@@ -52,13 +54,15 @@ def _build(source: KbSource) -> tuple[Engines, Policy | None]:
     if source.bundle:
         folder = tempfile.mkdtemp(prefix="routerwatch-bulk-kb-")
         url = f"sqlite:///{os.path.join(folder, 'kb.sqlite')}"
-    kb = open_kb(url)
+    kb = open_kb(url)  # stays open: the matcher reads its index per check
     try:
         if source.bundle:
             kb.import_paths([source.bundle])
         engines = load_engines(kb)
-    finally:
+    except BaseException:
         kb.close()
+        raise
+    _OPEN.append(kb)
     policy = None
     if source.policy:
         from routerwatch.assess import load_policy

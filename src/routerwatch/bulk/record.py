@@ -68,6 +68,7 @@ def merge_records(records: list[ScanRecord]) -> ScanRecord:
         banners=banners,
         tls=tls,
         upnp=next((o.upnp for o in obs if o.upnp is not None), None),
+        upnp_more=tuple(dict.fromkeys(u for o in obs for u in o.upnp_more)),
         snmp_sysdescr=next((o.snmp_sysdescr for o in obs if o.snmp_sysdescr), None),
         snmp_sysobjectid=next((o.snmp_sysobjectid for o in obs if o.snmp_sysobjectid), None),
         mac=next((o.mac for o in obs if o.mac), None),

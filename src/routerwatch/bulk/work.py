@@ -90,11 +90,13 @@ def assessment_key(record: ScanRecord, ident_key: tuple[Any, ...]) -> tuple[Any,
     obs = record.observation
     http = tuple(
         (h.port, h.scheme, h.method, h.path, h.status, h.body, h.title, h.favicon_md5,
-         h.truncated, tuple(p for p in h.headers if p[0] not in VOLATILE_HEADERS))
+         h.favicon_mmh3, h.truncated,
+         tuple(p for p in h.headers if p[0] not in VOLATILE_HEADERS))
         for h in obs.http
     )  # fmt: skip
     return (
-        ident_key, obs.open_ports, http, obs.banners, obs.tls, obs.upnp, obs.snmp_sysdescr,
+        ident_key, obs.open_ports, http, obs.banners, obs.tls, obs.upnp, obs.upnp_more,
+        obs.snmp_sysdescr,
         obs.snmp_sysobjectid, obs.mac, obs.mac_vendor, obs.errors,
     )  # fmt: skip
 

@@ -102,6 +102,7 @@ def http_from_parts(
     method: str = "GET",
     title: str | None = None,
     favicon_md5: str | None = None,
+    favicon_mmh3: int | None = None,
 ) -> HttpObservation:
     """An exchange whose headers and body text the dataset already decoded.
 
@@ -129,6 +130,7 @@ def http_from_parts(
         body=text,
         title=title if title is not None else first_title(text),
         favicon_md5=favicon_md5,
+        favicon_mmh3=favicon_mmh3,
         truncated=truncated,
     )
 

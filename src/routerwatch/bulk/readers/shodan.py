@@ -2,8 +2,9 @@
 
 Mapped: ``ip_str``, ``port``, ``transport``, ``data`` (the raw banner: the HTTP response head for
 http modules), ``http.html``/``title``/``server``/``favicon`` (``favicon.data`` is the icon in
-base64: its MD5 is what the fingerprint rules read; ``favicon.hash``, Shodan's mmh3 hash, stays
-in the bag as ``http.favicon.hash:<port>``), ``ssl.cert`` subject/issuer/expires,
+base64: its MD5 is what the fingerprint rules read; ``favicon.hash``, Shodan's mmh3 hash,
+becomes ``favicon_mmh3``, or goes to the bag when it is no 32-bit integer), ``ssl.cert``
+subject/issuer/expires,
 ``snmp.description``, ``location.country_code``, ``asn``, ``timestamp``. Everything else (org,
 isp, hostnames, product, cpe23, vulns, tags, ...) goes to the bag.
 """
@@ -123,9 +124,12 @@ def _http(
     html = c.text(meta.get("html"))
     raw = c.to_bytes(data)
     favicon_md5 = None
+    favicon_mmh3 = None
     favicon = meta.get("favicon")
     if isinstance(favicon, dict):
-        if favicon.get("hash") is not None:
+        if isinstance(favicon.get("hash"), int) and -(2**31) <= favicon["hash"] < 2**31:
+            favicon_mmh3 = favicon["hash"]
+        elif favicon.get("hash") is not None:
             extra[f"http.favicon.hash:{port}"] = str(favicon["hash"])[:32]
         if isinstance(favicon.get("data"), str):
             try:
@@ -140,7 +144,14 @@ def _http(
         headers.append(("server", meta["server"]))
     status = head.status if head is not None else int(meta.get("status") or 200)
     return c.http_from_parts(
-        port, scheme, status, headers, html, title=title, favicon_md5=favicon_md5
+        port,
+        scheme,
+        status,
+        headers,
+        html,
+        title=title,
+        favicon_md5=favicon_md5,
+        favicon_mmh3=favicon_mmh3,
     )
 
 
