@@ -136,6 +136,78 @@ def mikrotik(draw: st.DrawFn) -> Version:
 
 
 @st.composite
+def totolink(draw: st.DrawFn) -> Version:
+    rel = (draw(st.integers(1, 9)), draw(small), draw(small))
+    tag = draw(st.sampled_from(["cu", "u", "cr"]))
+    build = draw(st.integers(1, 9999))
+    d = draw(dates)
+    return f"V{'.'.join(map(str, rel))}{tag}.{build}_B{d:%Y%m%d}", (_strip(rel), d, build)
+
+
+@st.composite
+def tenda(draw: st.DrawFn) -> Version:
+    rel = (draw(st.integers(1, 16)), draw(small), draw(small), draw(small))
+    flavour = draw(st.sampled_from(["", "_multi", "_multi_TD01", "_cn"]))
+    prefix = draw(st.sampled_from(["", "V", "US_AC15V1.0BR_V"]))
+    build = draw(st.integers(1, 9999))  # always written: a missing one compares as equal
+    text = prefix + ".".join(f"{p:02d}" if i else str(p) for i, p in enumerate(rel))
+    return f"{text}({build}){flavour}", (_strip(rel), build)
+
+
+@st.composite
+def huawei(draw: st.DrawFn) -> Version:
+    v, r, c = draw(st.integers(100, 300)), draw(st.integers(1, 20)), draw(st.integers(0, 30))
+    spc = draw(st.integers(0, 999))
+    sph = draw(st.integers(0, 20))
+    text = f"V{v}R{r:03d}C{c:02d}SPC{spc:03d}" + (f"SPH{sph:03d}" if sph else "")
+    return text, ((v, r, c), spc, sph)
+
+
+@st.composite
+def zte(draw: st.DrawFn) -> Version:
+    rel = (draw(st.integers(1, 9)), draw(small), draw(small))
+    p, t = draw(st.integers(1, 9)), draw(st.integers(1, 20))
+    letter = draw(st.sampled_from(["T", "N", "B"]))
+    return f"V{'.'.join(map(str, rel))}P{p}{letter}{t}", (_strip(rel), p, t)
+
+
+@st.composite
+def avm(draw: st.DrawFn) -> Version:
+    major, minor = draw(st.integers(5, 8)), draw(st.integers(0, 99))
+    hw = draw(st.booleans())
+    build = draw(st.integers(10000, 999999))
+    # one box per example stream: the hardware number gates comparisons
+    return f"{'154.' if hw else ''}{major:02d}.{minor:02d}-{build}", ((major, minor), build)
+
+
+@st.composite
+def ubiquiti(draw: st.DrawFn) -> Version:
+    rel = (draw(st.integers(1, 9)), draw(small), draw(small))
+    stage = draw(st.sampled_from(["", "beta", "rc", "hotfix"]))
+    n = draw(st.integers(1, 9)) if stage else 0
+    rank = {"": 0, "beta": -2, "rc": -1, "hotfix": 1}[stage]
+    text = "v" + ".".join(map(str, rel)) + (f"-{stage}.{n}" if stage else "")
+    return text, (_strip(rel), rank, n)
+
+
+@st.composite
+def mikrotik_channel(draw: st.DrawFn) -> Version:
+    rel = (draw(st.integers(6, 7)), draw(small), draw(small))
+    channel = draw(st.sampled_from(["", " (long-term)", " stable", " (stable)", " long-term"]))
+    prefix = draw(st.sampled_from(["", "RouterOS ", "v"]))
+    return prefix + ".".join(map(str, rel)) + channel, (_strip(rel),)
+
+
+@st.composite
+def zyxel_patch(draw: st.DrawFn) -> Version:
+    major, minor = draw(st.integers(4, 5)), draw(st.integers(0, 99))
+    patch = draw(st.integers(0, 9))
+    style = draw(st.sampled_from(["{v} patch{p}", "V{v} Patch {p}", "ZLD {v} p{p}",
+                                  "V{v}(ABFV.{p})C0"]))
+    return style.format(v=f"{major}.{minor:02d}", p=patch), ((major, minor), patch)
+
+
+@st.composite
 def generic(draw: st.DrawFn) -> Version:
     rel = tuple(draw(st.lists(st.integers(0, 1000), min_size=1, max_size=5)))
     return "v" + ".".join(map(str, rel)), (_strip(rel),)
@@ -151,6 +223,14 @@ SCHEMES: list[tuple[str | None, Any]] = [
     ("Cisco", cisco()),
     ("Linksys", linksys()),
     ("MikroTik", mikrotik()),
+    ("MikroTik", mikrotik_channel()),
+    ("Zyxel", zyxel_patch()),
+    ("TOTOLINK", totolink()),
+    ("Tenda", tenda()),
+    ("Huawei", huawei()),
+    ("ZTE", zte()),
+    ("AVM", avm()),
+    ("Ubiquiti", ubiquiti()),
     (None, generic()),
 ]
 

@@ -1,8 +1,9 @@
 """Vendor firmware version schemes.
 
-One module per vendor (``tplink``, ``netgear``, ``asus``, ``dlink``, ``zyxel``, ``draytek``,
-``cisco``, ``linksys``, ``mikrotik``) and ``generic`` for the rest; vendors.yaml says which vendor
-uses which. The shared ordering rules are in ``_base``.
+One module per vendor (``tplink``, ``mercusys``, ``netgear``, ``asus``, ``dlink``, ``zyxel``,
+``draytek``, ``cisco``, ``linksys``, ``mikrotik``, ``ubiquiti``, ``tenda``, ``totolink``,
+``huawei``, ``zte``, ``avm``) and ``generic`` for the rest; vendors.yaml says which vendor uses
+which, and ``SCHEMES`` below is the one registry. The shared ordering rules are in ``_base``.
 
 >>> compare_versions("TP-Link", "1.1.3 Build 20221125 rel.45870", "1.1.4")
 -1
@@ -25,14 +26,21 @@ from functools import lru_cache
 from routerwatch.identity.vendors import vendor as _vendor
 from routerwatch.identity.versions import (
     asus,
+    avm,
     cisco,
     dlink,
     draytek,
     generic,
+    huawei,
     linksys,
+    mercusys,
     mikrotik,
     netgear,
+    tenda,
+    totolink,
     tplink,
+    ubiquiti,
+    zte,
     zyxel,
 )
 from routerwatch.identity.versions._base import FirmwareVersion, compare
@@ -56,6 +64,13 @@ SCHEMES: dict[str, Callable[[str], FirmwareVersion | None]] = {
     cisco.SCHEME: cisco.parse,
     linksys.SCHEME: linksys.parse,
     mikrotik.SCHEME: mikrotik.parse,
+    mercusys.SCHEME: mercusys.parse,
+    ubiquiti.SCHEME: ubiquiti.parse,
+    tenda.SCHEME: tenda.parse,
+    totolink.SCHEME: totolink.parse,
+    huawei.SCHEME: huawei.parse,
+    zte.SCHEME: zte.parse,
+    avm.SCHEME: avm.parse,
     generic.SCHEME: generic.parse,
 }
 
