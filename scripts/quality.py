@@ -191,7 +191,8 @@ def _best_cvss(metrics: dict[str, Any]) -> tuple[float | None, str | None, str |
 
 def records_from_fixtures(fixtures: Path) -> list[Any]:
     """The same records without the KB: configurations from NVD, cve5_affected = CNA + ADP
-    affected lists, KEV and EPSS attached; CVEs only CVE 5 knows are included too."""
+    affected lists, KEV and EPSS attached; CVEs only CVE 5 knows are included too, and KEV
+    entries neither source has (as the KB's ``records()`` gives them)."""
     from routerwatch.models import CveRecord, KevEntry
 
     files = _fixture_files(fixtures)
@@ -278,6 +279,11 @@ def records_from_fixtures(fixtures: Path) -> list[Any]:
                 ),
             )
         )
+    for cid in sorted(set(kev) - set(nvd) - set(cve5)):  # KEV as a source of its own
+        k = kev[cid]
+        e = epss.get(cid)
+        out.append(CveRecord(cve_id=cid, description=k.name or "", kev=k,
+                             epss=e[0] if e else None, epss_percentile=e[1] if e else None))
     return out
 
 

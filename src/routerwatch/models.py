@@ -246,7 +246,7 @@ class Finding:
     cve: str
     status: FindingStatus
     reason: str
-    source: Literal["nvd", "cve5"] = "nvd"
+    source: Literal["nvd", "cve5", "kev"] = "nvd"  # kev: only CISA KEV names the device
     kev: bool = False
     kev_date: str | None = None
     epss: float | None = None

@@ -69,7 +69,11 @@ def test_records_merge_nvd_and_cve5_only_without_duplicates(loaded: KnowledgeBas
     assert len(ids) == len(set(ids))
     nvd_ids = {c["id"] for v in NVD_COUNTS for c in nvd_cves(v)}
     cve5_ids = {p.stem for p in (FIX / "cve5").rglob("CVE-*.json")}
-    assert set(ids) == nvd_ids | cve5_ids
+    kev_ids = {v["cveID"] for v in json.loads(
+        (FIX / "kev" / "known_exploited_vulnerabilities.json").read_text())["vulnerabilities"]}
+    assert set(ids) == nvd_ids | cve5_ids | kev_ids  # KEV entries neither source has, too
+    kev_only = next(r for r in records if r.cve_id in kev_ids - nvd_ids - cve5_ids)
+    assert kev_only.kev is not None and kev_only.kev.product and not kev_only.configurations
     assert len(nvd_ids & cve5_ids) == 93  # README: all 92 TP-Link + 1 ASUS overlap
     only5 = next(r for r in records if r.cve_id in cve5_ids - nvd_ids)
     assert only5.vuln_status is None and only5.cve5_affected and only5.configurations == ()

@@ -74,7 +74,7 @@ def test_table(db: str) -> None:
     [
         (["Foo Bar 123"], "could not tell the vendor"),
         (["--vendor", "Zzvendor", "--model", "R1"], "no CVEs for vendor Zzvendor"),
-        (["--vendor", "MikroTik", "--model", "hEX"], "no CVEs for vendor MikroTik"),
+        (["--vendor", "Keenetic", "--model", "KN-1010"], "no CVEs for vendor Keenetic"),
         (["--vendor", "TP-Link", "--model", "Archer ZZ99"], "names no TP-Link model"),
         (["--vendor", "TP-Link"], "no TP-Link model given"),
     ],

@@ -1,7 +1,7 @@
 """The match index stored in the KB: built when records are written, read per check.
 
-``kb_match_index`` files every CVE under the (vendor key, model key) pairs its NVD CPEs and
-CVE 5 data name (:func:`routerwatch.match.index.index_keys`); ``kb_match_compiled`` holds
+``kb_match_index`` files every CVE under the (vendor key, model key) pairs its NVD CPEs,
+CVE 5 data and KEV entry name (:func:`routerwatch.match.index.index_keys`); ``kb_match_compiled`` holds
 each record's compiled criteria; ``kb_match_state`` the normaliser version the index was
 built with. :class:`~routerwatch.kb.writer.Writer` re-indexes the records it writes (in the
 same transaction), so an import or sync keeps the index current; a KB whose index was built
@@ -22,7 +22,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from routerwatch.kb.db import _short, safe_url
 from routerwatch.kb.errors import KBError
-from routerwatch.kb.query import cve5_only_query, from_cve5_row, from_nvd_row, nvd_query
+from routerwatch.kb.query import (
+    cve5_only_query,
+    from_cve5_row,
+    from_kev_row,
+    from_nvd_row,
+    kev_only_query,
+    nvd_query,
+)
 from routerwatch.kb.schema import match_compiled, match_index, match_state
 from routerwatch.models import CveRecord
 from routerwatch.progress import NullProgress, Progress
@@ -96,6 +103,7 @@ class _Builder:
 def _records(conn: Connection, ids: list[str]) -> list[CveRecord]:
     out = [from_nvd_row(r) for r in conn.execute(nvd_query(cve_ids=ids))]
     out.extend(from_cve5_row(r) for r in conn.execute(cve5_only_query(cve_ids=ids)))
+    out.extend(from_kev_row(r) for r in conn.execute(kev_only_query(cve_ids=ids)))
     return out
 
 
@@ -120,7 +128,8 @@ def rebuild(conn: Connection, progress: Progress | None = None) -> int:
     conn.execute(match_compiled.delete())
     builder = _Builder()
     count = 0
-    for make, convert in ((nvd_query, from_nvd_row), (cve5_only_query, from_cve5_row)):
+    for make, convert in ((nvd_query, from_nvd_row), (cve5_only_query, from_cve5_row),
+                          (kev_only_query, from_kev_row)):
         after: str | None = None
         while True:
             rows = conn.execute(make(after=after).limit(PAGE)).all()
@@ -209,7 +218,8 @@ class KbIndex:
             with self.engine.connect() as conn:
                 for chunk in _chunks(ids):
                     for make, convert in ((nvd_query, from_nvd_row),
-                                          (cve5_only_query, from_cve5_row)):
+                                          (cve5_only_query, from_cve5_row),
+                                          (kev_only_query, from_kev_row)):
                         self.statements += 1
                         for row in conn.execute(make(cve_ids=chunk, compiled=True)):
                             self.rows += 1

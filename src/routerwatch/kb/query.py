@@ -93,6 +93,43 @@ def cve5_only_query(vendors: Iterable[str] | None = None, cve_id: str | None = N
     return _narrow(query, cve5.c.cve_id, cve_id, cve_ids, after)
 
 
+def kev_only_query(vendors: Iterable[str] | None = None, cve_id: str | None = None, *,
+                   cve_ids: Iterable[str] | None = None, compiled: bool = False,
+                   after: str | None = None) -> sa.Select[Any]:
+    """KEV entries the two queries above do not return (no NVD or CVE 5 record, or one that
+    names none of ``vendors``), with what NVD or CVE 5 say of the CVE otherwise (description,
+    CVSS) and EPSS: KEV as a source of its own (options as in :func:`nvd_query`)."""
+    nvd_loaded = sa.and_(
+        nvd.c.cve_id.is_not(None), nvd.c.rejected == sa.false(),
+        sa.or_(cve5.c.rejected.is_(None), cve5.c.rejected == sa.false()),
+        _vendor_filter(vendors, nvd.c.vendors, cve5.c.vendors))
+    cve5_loaded = sa.and_(nvd.c.cve_id.is_(None), cve5.c.cve_id.is_not(None),
+                          cve5.c.rejected == sa.false(), _vendor_filter(vendors, cve5.c.vendors))
+    rejected = sa.or_(nvd.c.rejected == sa.true(), cve5.c.rejected == sa.true())
+    kev_vendor: sa.ColumnElement[bool]
+    if vendors is None:
+        kev_vendor = sa.true()
+    else:
+        wanted = [v.strip().lower() for v in vendors if v.strip()]
+        kev_vendor = sa.or_(*(sa.func.lower(kev.c.vendor).like(f"{v}%") for v in wanted),
+                            sa.false())
+    columns: list[Any] = [kev.c.cve_id, nvd.c.description.label("n_description"),
+                          nvd.c.cvss_score.label("n_score"), nvd.c.cvss_version.label("n_version"),
+                          nvd.c.cvss_vector.label("n_vector"), nvd.c.severity.label("n_severity"),
+                          nvd.c.published.label("n_published"), *_C5, *_KEV, *_EPSS]
+    joined = (kev.outerjoin(nvd, nvd.c.cve_id == kev.c.cve_id)
+              .outerjoin(cve5, cve5.c.cve_id == kev.c.cve_id)
+              .outerjoin(epss, epss.c.cve_id == kev.c.cve_id))
+    if compiled:
+        columns = [*_no_criteria(columns), match_compiled.c.data.label("compiled")]
+        joined = joined.outerjoin(match_compiled, match_compiled.c.cve_id == kev.c.cve_id)
+    query = sa.select(*columns).select_from(joined).where(
+        sa.not_(sa.func.coalesce(nvd_loaded, sa.false())),
+        sa.not_(sa.func.coalesce(cve5_loaded, sa.false())),
+        sa.not_(sa.func.coalesce(rejected, sa.false())), kev_vendor)
+    return _narrow(query, kev.c.cve_id, cve_id, cve_ids, after)
+
+
 def _list(text: str | None) -> tuple[Any, ...]:
     return tuple(loads(text)) if text and text != "[]" else ()
 
@@ -135,4 +172,24 @@ def from_cve5_row(row: Any) -> CveRecord:
         cvss_vector=vector, severity=severity, cve5_affected=_list(affected),
         kev=_kev(cve_id, tuple(rest[:7])), epss=rest[7], epss_percentile=rest[8],
         references=_list(refs), cwes=_list(cwes),
+    )
+
+
+def from_kev_row(row: Any) -> CveRecord:
+    """A row of ``kev_only_query`` -> CveRecord without configurations or affected data (the
+    matcher reads the KEV entry's vendor and product)."""
+    (cve_id, n_description, n_score, n_version, n_vector, n_severity, n_published,
+     _affected, c_description, c_score, c_version, c_vector, c_severity, c_cwes, c_refs,
+     c_published, c_updated, *rest) = row
+    kev_entry = _kev(cve_id, tuple(rest[:7]))
+    score, version, vector, severity = n_score, n_version, n_vector, n_severity
+    if score is None:
+        score, version, vector, severity = c_score, c_version, c_vector, c_severity
+    return CveRecord(
+        cve_id=cve_id, published=n_published or c_published, last_modified=c_updated,
+        vuln_status=None,
+        description=n_description or c_description or (kev_entry.name if kev_entry else "")
+        or "", cvss_score=score, cvss_version=version, cvss_vector=vector, severity=severity,
+        kev=kev_entry, epss=rest[7], epss_percentile=rest[8], references=_list(c_refs),
+        cwes=_list(c_cwes),
     )

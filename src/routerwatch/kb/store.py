@@ -51,7 +51,8 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------------ reading
     def records(self, vendors: Iterable[str] | None = None) -> Iterator[CveRecord]:
-        """Every non-rejected CVE (NVD ones, then CVE-5-only ones) with KEV + EPSS merged.
+        """Every non-rejected CVE (NVD ones, then CVE-5-only ones, then KEV entries no NVD or
+        CVE 5 record names the vendor of) with KEV + EPSS merged.
 
         ``vendors`` (optional, CPE vendor ids such as "tp-link") keeps only records whose
         NVD configurations or CVE 5 affected list name one of them.
@@ -64,6 +65,8 @@ class KnowledgeBase:
                     yield query.from_nvd_row(row)
                 for row in streaming.execute(query.cve5_only_query(wanted)):
                     yield query.from_cve5_row(row)
+                for row in streaming.execute(query.kev_only_query(wanted)):
+                    yield query.from_kev_row(row)
         except SQLAlchemyError as exc:
             raise self._fail(exc) from None
 
@@ -80,7 +83,10 @@ class KnowledgeBase:
                 if row is not None:
                     return query.from_nvd_row(row)
                 row = conn.execute(query.cve5_only_query(cve_id=key)).first()
-                return query.from_cve5_row(row) if row is not None else None
+                if row is not None:
+                    return query.from_cve5_row(row)
+                row = conn.execute(query.kev_only_query(cve_id=key)).first()
+                return query.from_kev_row(row) if row is not None else None
         except SQLAlchemyError as exc:
             raise self._fail(exc) from None
 

@@ -23,7 +23,7 @@ from routerwatch.kb.schema import TABLES, kev
 from routerwatch.kb.state import get_state, iso, put_state, utcnow
 
 BATCH = 2000
-INDEXED = ("nvd", "cve5")  # the sources the match index is built from
+INDEXED = ("nvd", "cve5", "kev")  # the sources the match index is built from (KEV names too)
 # the column deciding which of two versions of a row is newer (None: the last one wins)
 VERSION = {"nvd": "last_modified", "cve5": "date_updated", "epss": "score_date", "kev": None}
 

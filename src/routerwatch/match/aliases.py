@@ -88,6 +88,15 @@ class AliasRules:
                 self._aliases[(vk, key)] = frozenset(
                     self._canonical(vk, model_key(str(t))) for t in targets
                 )
+        self._families: dict[str, tuple[tuple[re.Pattern[str], str, re.Pattern[str]], ...]] = {}
+        for vendor_text, families in (data.get("families") or {}).items():
+            vk = vendor_key(str(vendor_text))
+            if vk is None:
+                continue
+            self._families[vk] = tuple(
+                (re.compile(str(f["name"]), re.I), str(f["name"]), re.compile(str(f["models"])))
+                for f in families
+            )
         for vendor_text, products in (data.get("generic_firmware") or {}).items():
             vk = vendor_key(str(vendor_text))
             if vk is None:
@@ -120,8 +129,21 @@ class AliasRules:
         """A canonical key and the keys its alias rules add."""
         return frozenset((key,)) | self._aliases.get((vk, key), frozenset())
 
-    def _is_descriptive(self, word: str) -> bool:
+    def is_descriptive(self, word: str) -> bool:
+        """Whether a (lower-case) word describes a product rather than names it."""
         return word in self._descriptive or any(p.fullmatch(word) for p in self._patterns)
+
+    _is_descriptive = is_descriptive
+
+    def families(self, vk: str, text: str) -> list[tuple[str, re.Pattern[str]]]:
+        """Family or OS names of the vendor found in a text ("RV Series", "Vigor",
+        "RouterOS"): (the name as matched, regex on the model keys it covers)."""
+        out = []
+        for finder, _name, models in self._families.get(vk, ()):
+            m = finder.search(text)
+            if m:
+                out.append((m.group(0), models))
+        return out
 
     def _strip_descriptive(self, token: str) -> str:
         """Drop describing words around the model: leading ones without digits ("orbi

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +27,7 @@ from routerwatch.match.cpe import CpeError, parse_cpe, vendor_product
 from routerwatch.match.criteria import Bound, Compiler, Criterion, Node
 from routerwatch.match.cve5 import Cve5Entry, Cve5Version, compile_affected
 from routerwatch.match.description import RegionTag, advisory_regions, names_firmware_version
+from routerwatch.match.kev import KEV_WIDE, KevName, kev_names
 from routerwatch.models import CveRecord
 
 __all__ = [
@@ -33,7 +35,7 @@ __all__ = [
     "compile_record", "encode", "index_keys", "normaliser_version", "record_names",
 ]
 
-INDEX_FORMAT = 1  # bump when the stored JSON shape below changes
+INDEX_FORMAT = 2  # bump when the stored JSON shape below changes
 VENDOR_WIDE = "*"
 NAMED = ""
 
@@ -47,6 +49,7 @@ class CompiledCve:
     cve5: tuple[Cve5Entry, ...]
     dash_all: bool  # the description names no firmware version: NVD's "-" = every version
     regions: frozenset[RegionTag]  # regional builds the description names (model, "JP")
+    kev: tuple[KevName, ...] = ()  # what the KEV entry's product names (see match.kev)
 
 
 class IndexSource(Protocol):
@@ -118,12 +121,37 @@ def record_names(record: CveRecord) -> set[tuple[str, Name]]:
             if vk is not None:
                 names.add((vk, (product, False)))
     names.update(_cve5_names(record.cve5_affected))
+    names.update(_kev_names(record))
     return names
+
+
+def _kev_names(record: CveRecord) -> Iterator[tuple[str, Name]]:
+    """KEV as a source: the model names of the entry's product, and KEV_WIDE for a family or
+    series ("RV Series", "RouterOS": filed vendor-wide, the matcher reads the name)."""
+    kev = record.kev
+    if kev is None or not kev.vendor or not kev.product:
+        return
+    vk = vendor_key(kev.vendor)
+    if vk is None:
+        return
+    for name in _kev_compiled(vk, kev.product):
+        if name.kind == "model":
+            yield from ((vk, (k, False)) for k in name.keys)
+        else:
+            yield vk, (KEV_WIDE, False)
+
+
+@lru_cache(maxsize=4096)
+def _kev_compiled(vk: str, product: str) -> tuple[KevName, ...]:
+    return kev_names(AliasRules.load(), vk, product)
 
 
 def name_keys(rules: AliasRules, vk: str, name: Name) -> Iterator[str]:
     """The model keys one named product files a record under (VENDOR_WIDE for a family)."""
     product, free = name
+    if product == KEV_WIDE:  # a KEV family or series name: the matcher reads the name
+        yield VENDOR_WIDE
+        return
     ref = rules.product(vk, product, free_text=free)
     if ref is None:
         return
@@ -152,14 +180,23 @@ def compile_record(record: CveRecord, compiler: Compiler) -> CompiledCve:
         compile_affected(record.cve5_affected, compiler.rules),
         bool(record.description.strip()) and not names_firmware_version(record.description),
         advisory_regions(record.description),
+        _kev_of(record, compiler.rules),
     )
+
+
+def _kev_of(record: CveRecord, rules: AliasRules) -> tuple[KevName, ...]:
+    kev = record.kev
+    if kev is None or not kev.vendor or not kev.product:
+        return ()
+    vk = vendor_key(kev.vendor)
+    return kev_names(rules, vk, kev.product) if vk is not None else ()
 
 
 # ---------------------------------------------------------------------- normaliser version
 
 _NORMALISER_FILES = (
     ("routerwatch.match", ("aliases.py", "cpe.py", "criteria.py", "cve5.py", "compare.py",
-                           "description.py", "index.py")),
+                           "description.py", "index.py", "kev.py")),
     ("routerwatch.identity", ("hardware.py", "vendors.py")),
 )
 _NORMALISER_DATA = ("routerwatch.match", "routerwatch.identity")
@@ -210,8 +247,14 @@ def _item(item: Criterion | Node) -> Any:
 def _cve5(e: Cve5Entry) -> Any:
     return [e.origin, e.vendor, e.product, [[vk, _ref(r)] for vk, r in e.refs],
             list(e.hardware),
-            [[v.kind, v.affected, v.version, v.end, v.end_inclusive, v.text] for v in e.versions],
-            e.default_unaffected]
+            [[v.kind, v.status, v.version, v.end, v.end_inclusive, v.text,
+              [list(c) for c in v.changes], v.version_type] for v in e.versions],
+            e.default, e.default_given]
+
+
+def _kev(n: KevName) -> Any:
+    return [n.kind, n.text, sorted(n.keys), n.hardware,
+            n.pattern.pattern if n.pattern is not None else None]
 
 
 def encode(entry: CompiledCve) -> str:
@@ -221,6 +264,7 @@ def encode(entry: CompiledCve) -> str:
         "a": [_cve5(e) for e in entry.cve5],
         "d": entry.dash_all,
         "r": sorted(entry.regions),
+        "k": [_kev(n) for n in entry.kev],
     }, separators=(",", ":"))
 
 
@@ -244,6 +288,9 @@ class Decoder:
         return CompiledCve(
             record, nodes, tuple(self._entry(e) for e in data["a"]), bool(data["d"]),
             frozenset((str(m), str(r)) for m, r in data["r"]),
+            tuple(KevName(kind, text, frozenset(keys), hw,
+                          re.compile(pat) if pat is not None else None)
+                  for kind, text, keys, hw, pat in data.get("k", ())),
         )
 
     def _ref(self, raw: Any) -> ProductRef | None:
@@ -281,11 +328,12 @@ class Decoder:
         return crit
 
     def _entry(self, raw: list[Any]) -> Cve5Entry:
-        origin, vendor, product, refs, hardware, versions, default_unaffected = raw
+        origin, vendor, product, refs, hardware, versions, default, given = raw
         return Cve5Entry(
             origin, vendor, product,
             tuple((vk, r) for vk, r in ((vk, self._ref(r)) for vk, r in refs) if r is not None),
             tuple(hardware),
-            tuple(Cve5Version(k, bool(a), v, e, bool(i), t) for k, a, v, e, i, t in versions),
-            bool(default_unaffected),
+            tuple(Cve5Version(k, st, v, e, bool(i), t, tuple((at, cs) for at, cs in ch), vt)
+                  for k, st, v, e, i, t, ch, vt in versions),
+            default, bool(given),
         )

@@ -25,6 +25,7 @@ from routerwatch.match.compare import VersionCache, norm_hardware
 from routerwatch.match.cve5 import evaluate_affected
 from routerwatch.match.evaluator import ConfigVerdict, DeviceView, Evaluator, Level, Memo
 from routerwatch.match.index import IndexSource
+from routerwatch.match.kev import kev_names_device
 from routerwatch.models import CveRecord, DeviceIdentity, Finding, FindingStatus
 from routerwatch.progress import Progress
 
@@ -102,7 +103,19 @@ class Matcher:
         """(vendor known in the KB, model known in the KB)."""
         dev = self.device(identity)
         vendor_known = self.catalog.knows_vendor(dev.vendor)
-        return vendor_known, vendor_known and self.catalog.knows_model(dev.vendor, dev.keys)
+        if not vendor_known or dev.vendor is None:
+            return vendor_known, False
+        if self.catalog.knows_model(dev.vendor, dev.keys):
+            return True, True
+        # a KEV entry naming the model's family or series ("RV Series", "RouterOS")
+        # a KEV entry naming the model's family or series ("RV Series", "RouterOS"): such
+        # records are filed vendor-wide, so they are among the candidates of any model
+        wide = self.catalog.candidates(dev.vendor, frozenset())
+        return True, any(
+            kev_names_device(e.kev, dev.keys, dev.hardware) is not None
+            for e in self.catalog.entries(wide)  # type: ignore[arg-type]
+            if e.kev and not e.configurations and not e.cve5
+        )
 
     def check(self, identity: DeviceIdentity, *, include_unaffected: bool = False
               ) -> list[Finding]:
@@ -195,13 +208,16 @@ class Matcher:
 
     def _judge(self, ev: Evaluator, entry: CompiledCve) -> Finding | None:
         finding = self._judge_nvd(ev, entry) if entry.configurations else None
-        if entry.cve5 and (finding is None or (
-            finding.status == "not_affected" and not any(map(ev.names, entry.configurations))
-        )):
+        named = finding is not None and (
+            finding.status != "not_affected" or any(map(ev.names, entry.configurations)))
+        if entry.cve5 and not named:
             # No configurations yet, or none names this model: the CVE 5 data may.
             supplement = self._judge_cve5(ev, entry)
             if supplement is not None:
-                finding = supplement
+                finding, named = supplement, True
+        if entry.kev and not named:
+            # Neither NVD nor CVE 5 names the device (or the KB has neither record): KEV may.
+            finding = self._judge_kev(ev, entry) or finding
         if finding is not None and finding.status == "affected" and entry.regions:
             regions = self._regions(ev.device, entry.regions)
             region = ev.device.region or ""
@@ -252,6 +268,28 @@ class Matcher:
             why = f"NVD has no configurations yet ({entry.record.vuln_status or 'no analysis'})"
         return self._finding(entry, status, f"{why}; {res.note}", "cve5", res.fixed_in, ())
 
+    def _judge_kev(self, ev: Evaluator, entry: CompiledCve) -> Finding | None:
+        kev = entry.record.kev
+        dev = ev.device
+        if kev is None or dev.vendor is None or not kev.vendor:
+            return None
+        if vendor_key(kev.vendor) != dev.vendor:
+            return None
+        name = kev_names_device(entry.kev, dev.keys, dev.hardware)
+        if name is None or (name.kind != "model" and (entry.configurations or entry.cve5)):
+            # A family or series ("Multiple Archer Devices", "RV Series") is vaguer than the
+            # models NVD or CVE 5 list: it counts only where the KB has neither.
+            return None
+        if entry.configurations or entry.cve5:
+            data = "NVD and CVE 5 data do not name this model"
+        else:
+            data = "the KB has no NVD or CVE 5 record of it to decide the version"
+        what = {"model": name.text, "prefix": name.text,
+                "family": f"{name.text}, which covers this model"}[name.kind]
+        reason = (f"KEV names {what} (CISA KEV, added {kev.date_added}); {data}: "
+                  "possible until the firmware is checked against the vendor's advisory")
+        return self._finding(entry, "possible", reason, "kev", None, ())
+
     @staticmethod
     def _finding(entry: CompiledCve, status: FindingStatus, reason: str, source: str,
                  fixed_in: str | None, criteria: tuple[str, ...]) -> Finding:
@@ -260,7 +298,7 @@ class Matcher:
             "cve": r.cve_id,
             "status": status,
             "reason": reason,
-            "source": "cve5" if source == "cve5" else "nvd",
+            "source": source if source in ("cve5", "kev") else "nvd",
             "kev": r.in_kev,
             "kev_date": r.kev.date_added if r.kev is not None else r.nvd_kev_date,
             "epss": r.epss,

@@ -35,7 +35,7 @@ from routerwatch.report.summary import summary
 FORMAT_VERSION = 1
 KINDS = ("scan", "check", "demo")
 STATUSES = ("affected", "possible", "not_affected")
-SOURCES = ("nvd", "cve5")
+SOURCES = ("nvd", "cve5", "kev")
 INDICATOR_KINDS = ("compromise", "exposure")
 CERTAINTIES = ("high", "medium", "low")
 
