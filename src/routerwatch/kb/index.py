@@ -1,7 +1,8 @@
 """The match index stored in the KB: built when records are written, read per check.
 
 ``kb_match_index`` files every CVE under the (vendor key, model key) pairs its NVD CPEs,
-CVE 5 data and KEV entry name (:func:`routerwatch.match.index.index_keys`); ``kb_match_compiled`` holds
+CVE 5 data and KEV entry name (:func:`routerwatch.match.index.index_keys`);
+``kb_match_compiled`` holds
 each record's compiled criteria; ``kb_match_state`` the normaliser version the index was
 built with. :class:`~routerwatch.kb.writer.Writer` re-indexes the records it writes (in the
 same transaction), so an import or sync keeps the index current; a KB whose index was built
@@ -217,13 +218,18 @@ class KbIndex:
         try:
             with self.engine.connect() as conn:
                 for chunk in _chunks(ids):
+                    left = set(chunk)
                     for make, convert in ((nvd_query, from_nvd_row),
                                           (cve5_only_query, from_cve5_row),
                                           (kev_only_query, from_kev_row)):
+                        if not left:
+                            break  # KEV-only records are read only when some are missing
                         self.statements += 1
-                        for row in conn.execute(make(cve_ids=chunk, compiled=True)):
+                        for row in conn.execute(make(cve_ids=sorted(left), compiled=True)):
                             self.rows += 1
-                            out.append((convert(row), row[-1]))
+                            record = convert(row)
+                            left.discard(record.cve_id)
+                            out.append((record, row[-1]))
         except SQLAlchemyError as exc:
             raise self._fail(exc) from None
         return out
