@@ -59,7 +59,11 @@ def normalize_hardware(text: str | None) -> str | None:
     if s in _EMPTY:
         return None
     s = re.sub(r"\s+0{4,}[0-9a-f]*$", "", s)  # TP-Link "WR841N v8 00000000": a board id
-    s = _PREFIX.sub("", s, count=1).strip(" ._-")
+    for _ in range(3):  # ".HW", "HWREV": prefix words alone are no revision
+        stripped = _PREFIX.sub("", s.strip(" ._-"), count=1).strip(" ._-")
+        if stripped == s:
+            break
+        s = stripped
     if s in _EMPTY:
         return None
     if _NUMERIC.fullmatch(s):
