@@ -24,14 +24,13 @@ import re
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from routerwatch.identity.hardware import split_product
 from routerwatch.match import Matcher
 from routerwatch.match.cpe import CpeError, parse_cpe, unescape
-from routerwatch.models import CveRecord, DeviceIdentity
+from routerwatch.models import CveRecord, DeviceIdentity, replace
 
 SHARED = Path("/work/shared/data")
 REPO = Path(__file__).resolve().parent.parent

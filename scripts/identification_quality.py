@@ -84,7 +84,7 @@ def _http(cap: dict[str, Any], folder: Path) -> Any:
         obs = build_http_observation(
             port, scheme, "GET", path, RawResponse(int(cap["status"]), (), b"")
         )
-        from dataclasses import replace
+        from routerwatch.models import replace
 
         return replace(obs, title=str(cap["title"]))
     headers = tuple(
@@ -143,7 +143,7 @@ def observation(captures: Sequence[dict[str, Any]], folder: Path = CAPTURES) -> 
             obs = build_http_observation(
                 port, "http", "GET", "/favicon.ico", RawResponse(200, (), b"")
             )
-            from dataclasses import replace
+            from routerwatch.models import replace
 
             if cap.get("file"):
                 md5, mm = favicon_hashes((folder / cap["file"]).read_bytes())
@@ -166,7 +166,7 @@ def observation(captures: Sequence[dict[str, Any]], folder: Path = CAPTURES) -> 
             raise ValueError(f"unknown capture kind {kind!r}")
     first = upnp[0] if upnp else None
     if first is not None and server and not first.server:
-        from dataclasses import replace
+        from routerwatch.models import replace
 
         first = replace(first, server=server)
     if first is None and server:

@@ -39,4 +39,6 @@ def test_identity_label_and_dict() -> None:
     ident = DeviceIdentity(vendor="TP-Link", model="Archer C7", hardware="2", firmware="3.15.1")
     assert ident.label() == "TP-Link Archer C7 v2 (fw 3.15.1)"
     assert DeviceIdentity().label() == "unknown device"
-    assert ident.to_dict()["model"] == "Archer C7"
+    from routerwatch.schema import to_builtins
+
+    assert to_builtins(ident)["model"] == "Archer C7"

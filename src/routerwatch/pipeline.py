@@ -1,24 +1,48 @@
-"""The pipeline that every front end (CLI, demo, later a server) shares.
+"""The pipeline API: the only way in for every front end (CLI, demo, later the server/workers).
 
-scan → fingerprint → match + checks → assess → Report. Each stage is called through its
-package's public API; this module only threads the data through and keeps time.
+scan → fingerprint → match + checks → assess → Report. Each function takes its inputs
+explicitly (the loaded Engines, the vendor policy, the ``today`` the assessment is for) and
+returns models of routerwatch.models; none prints, prompts or reads settings::
+
+    engines = load_engines(kb)                          # matcher + fingerprinter, once
+    run_scan(scope, engines, options=..., policy=..., today=...)       -> Report
+    check_device(engines, identity, today=...)                         -> CheckResult
+    check_inventory(engines, rows, policy=..., today=...)              -> Report
+    assess_observations(engines, observations, ...)                    -> [Assessment]
+    audit_config(path, dns_allow=..., ...)                             -> AuditResult
+    make_report(assessments, kind=..., engines=...)                    -> Report
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from routerwatch import __version__
-from routerwatch.models import Assessment, DeviceIdentity, Observation, Report
+from routerwatch.models import (
+    Assessment,
+    DeviceIdentity,
+    Finding,
+    KbSnapshot,
+    Observation,
+    Report,
+    ReportKind,
+    replace,
+)
 from routerwatch.progress import NullProgress, Progress
 
 if TYPE_CHECKING:
     from routerwatch.assess.policy import Policy
+    from routerwatch.checks.config_audit import ConfigAudit
     from routerwatch.fingerprint.engine import Fingerprinter
+    from routerwatch.inventory import InventoryRow
     from routerwatch.kb.store import KnowledgeBase
     from routerwatch.match.matcher import Matcher
     from routerwatch.scan.scanner import ScanOptions
@@ -27,27 +51,81 @@ if TYPE_CHECKING:
 
 @dataclass
 class Engines:
-    """The loaded, reusable parts: built once per run (or once per server process)."""
+    """The loaded, reusable parts: built once per run (or once per server process).
+
+    The matcher reads candidate records from the KB as it checks, so ``kb`` stays open as long
+    as the engines are used (its errors surface as routerwatch.kb.KBError)."""
 
     matcher: Matcher
-    fingerprinter: Fingerprinter
+    fingerprinter: Fingerprinter | None
     kb_status: dict[str, Any]
     kb_warning: str | None = None
+    kb_snapshot: KbSnapshot = field(default_factory=lambda: KbSnapshot(id="kb-none"))
+    kb: KnowledgeBase | None = None
 
 
-def load_engines(kb: KnowledgeBase) -> Engines:
+def load_engines(kb: KnowledgeBase, *, fingerprints: bool = True) -> Engines:
     """A matcher over the KB's stored match index (each check reads only its candidate
-    records) and the fingerprint rules."""
-    from routerwatch.fingerprint import Fingerprinter
+    records) and the fingerprint rules (unless ``fingerprints`` is False: checks of described
+    devices need none)."""
     from routerwatch.kb import stale_warning
     from routerwatch.match.matcher import Matcher
 
+    fingerprinter = None
+    if fingerprints:
+        from routerwatch.fingerprint import Fingerprinter
+
+        fingerprinter = Fingerprinter()
+    status = _plain(kb.status())
     return Engines(
         matcher=Matcher.from_index(kb.match_index()),
-        fingerprinter=Fingerprinter(),
-        kb_status=kb.status(),
+        fingerprinter=fingerprinter,
+        kb_status=status,
         kb_warning=stale_warning(kb),
+        kb_snapshot=kb_snapshot(status),
+        kb=kb,
     )
+
+
+def kb_snapshot(status: Mapping[str, Any]) -> KbSnapshot:
+    """Which KB a result was made with, from its ``kb status``: ``id`` is a digest of every
+    source's record count, newest date and catalog version, so two runs on the same KB content
+    carry the same id (and any import or sync that changes the data changes it)."""
+    sources = status.get("sources") or {}
+    digest: dict[str, Any] = {}
+    newest: dict[str, str | None] = {}
+    records = 0
+    for name in sorted(sources):
+        src = sources[name]
+        if not isinstance(src, Mapping):
+            continue
+        kept = {k: src[k] for k in sorted(src) if k not in ("last_import", "last_sync")}
+        digest[name] = kept
+        newest[str(name)] = None if src.get("newest") is None else str(src["newest"])
+        if isinstance(src.get("records"), int):
+            records += src["records"]
+    text = json.dumps(digest, sort_keys=True, default=str)
+    return KbSnapshot(
+        id="kb-" + hashlib.sha256(text.encode()).hexdigest()[:16], records=records, newest=newest
+    )
+
+
+def _plain(value: Any) -> Any:
+    """The KB status as plain JSON data (dates as ISO text, tuples as lists, no NaN)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return str(value)
+
+
+# --------------------------------------------------------------------------- one device
 
 
 def assess_identity(
@@ -56,31 +134,112 @@ def assess_identity(
     *,
     observation: Observation | None = None,
     policy: Policy | None = None,
+    today: date | None = None,
+    key: str | None = None,
+    address: str | None = None,
+    site: str | None = None,
+    extra: tuple[tuple[str, str], ...] = (),
+    include_unaffected: bool = False,
 ) -> Assessment:
-    """Match and check one device, then assess it."""
+    """Match and check one device, then assess it. ``key`` defaults to the observation's
+    device key (routerwatch.schema.device_key)."""
     from routerwatch.assess import assess
     from routerwatch.checks import evaluate
+    from routerwatch.schema import device_key
 
-    findings = engines.matcher.check(identity)
+    findings = engines.matcher.check(identity, include_unaffected=include_unaffected)
     indicators = evaluate(observation, identity) if observation is not None else []
-    notes: tuple[str, ...] = observation.errors if observation is not None else ()
+    if observation is not None:
+        address = observation.address
+        key = key or device_key(observation)
     result = assess(
         identity,
         findings,
         indicators,
-        address=observation.address if observation is not None else None,
+        address=address,
         open_ports=observation.open_ports if observation is not None else (),
         policy=policy,
+        today=today,
     )
-    if notes:
-        result = _with_notes(result, notes)
-    return result
+    changes: dict[str, Any] = {"key": key}
+    if observation is not None:
+        changes["observed_at"] = observation.observed_at
+        if observation.errors:
+            changes["notes"] = tuple(result.notes) + observation.errors
+    if site is not None and result.site is None:
+        changes["site"] = site
+    if extra:
+        changes["extra"] = extra
+    return replace(result, **changes)
 
 
-def _with_notes(a: Assessment, notes: tuple[str, ...]) -> Assessment:
-    from dataclasses import replace
+@dataclass(frozen=True)
+class CheckResult:
+    """``check_device``'s answer: the assessment, and why there are no findings when the KB
+    cannot say (``message``; None when the device was matched)."""
 
-    return replace(a, notes=tuple(a.notes) + notes)
+    assessment: Assessment
+    message: str | None = None
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return self.assessment.findings
+
+
+def unmatched_reason(engines: Engines | None, identity: DeviceIdentity) -> str | None:
+    """Why a described device cannot be matched (None when it can): routerwatch never guesses."""
+    if identity.vendor is None:
+        return "routerwatch could not tell the vendor; no CVEs listed (it does not guess)"
+    if identity.model is None:
+        return f"no {identity.vendor} model given; no CVEs listed (routerwatch does not guess)"
+    if engines is None:
+        return None
+    vendor_known, model_known = engines.matcher.knows(identity)
+    if not vendor_known:
+        return (
+            f"the knowledge base has no CVEs for vendor {identity.vendor}; nothing to list "
+            "(routerwatch does not guess)"
+        )
+    if not model_known:
+        return (
+            f"the knowledge base names no {identity.vendor} model {identity.model!r}; "
+            "nothing to list (routerwatch does not guess). Check the model spelling."
+        )
+    return None
+
+
+def check_device(
+    engines: Engines,
+    identity: DeviceIdentity,
+    *,
+    policy: Policy | None = None,
+    today: date | None = None,
+    include_unaffected: bool = False,
+    key: str | None = None,
+    address: str | None = None,
+    site: str | None = None,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> CheckResult:
+    """The CVEs of one described device (``check``), assessed (risk, actions, EOL, policy)."""
+    from routerwatch.assess import assess
+    from routerwatch.schema import asset_key
+
+    key = key or asset_key(identity, address=address)
+    message = unmatched_reason(engines, identity)
+    if message is not None:
+        bare = assess(identity, [], [], address=address, policy=policy, today=today)
+        changes: dict[str, Any] = {"key": key, "extra": extra}
+        if site is not None and bare.site is None:
+            changes["site"] = site
+        return CheckResult(replace(bare, **changes), message)
+    a = assess_identity(
+        engines, identity, policy=policy, today=today, key=key, address=address, site=site,
+        extra=extra, include_unaffected=include_unaffected,
+    )
+    return CheckResult(a)
+
+
+# --------------------------------------------------------------------------- many devices
 
 
 def assess_observations(
@@ -88,18 +247,66 @@ def assess_observations(
     observations: Sequence[Observation],
     *,
     policy: Policy | None = None,
+    today: date | None = None,
     progress: Progress | None = None,
 ) -> list[Assessment]:
+    """Fingerprint, match, check and assess scanned hosts; riskiest first."""
+    if engines.fingerprinter is None:
+        raise ValueError("these engines were loaded without fingerprints")
     progress = progress or NullProgress()
     progress.start("assessing", total=len(observations))
     out = []
     for obs in observations:
         identity = engines.fingerprinter.identify(obs)
-        out.append(assess_identity(engines, identity, observation=obs, policy=policy))
+        out.append(assess_identity(engines, identity, observation=obs, policy=policy, today=today))
         progress.advance()
     progress.finish()
     out.sort(key=lambda a: (-a.risk, _addr_key(a.address)))
     return out
+
+
+def check_inventory(
+    engines: Engines,
+    rows: Sequence[InventoryRow],
+    *,
+    policy: Policy | None = None,
+    today: date | None = None,
+    include_unaffected: bool = False,
+    progress: Progress | None = None,
+    scope: Sequence[str] = (),
+    started: float | None = None,
+) -> Report:
+    """Batch check: every row of an asset list, one report (rows keep their extra columns)."""
+    started = time.monotonic() if started is None else started
+    progress = progress or NullProgress()
+    progress.start("checking", total=len(rows))
+    out: list[Assessment] = []
+    warnings: list[str] = []
+    for row in rows:
+        result = check_device(
+            engines,
+            row.identity,
+            policy=policy,
+            today=today,
+            include_unaffected=include_unaffected,
+            key=row.key,
+            address=row.address,
+            site=row.site,
+            extra=row.extra,
+        )
+        a = result.assessment
+        if result.message:
+            a = replace(a, notes=(result.message, *a.notes))
+        out.append(a)
+        progress.advance()
+    progress.finish()
+    unmatched = sum(1 for a in out if not a.findings and a.notes and "does not guess" in a.notes[0])
+    if unmatched:
+        warnings.append(f"{unmatched} of {len(rows)} rows could not be matched (see their notes)")
+    return make_report(
+        out, kind="inventory", engines=engines, scope=scope, policy=policy, started=started,
+        warnings=warnings, today=today,
+    )
 
 
 def _addr_key(address: str | None) -> tuple[int, ...]:
@@ -114,26 +321,35 @@ def _addr_key(address: str | None) -> tuple[int, ...]:
 def make_report(
     assessments: Sequence[Assessment],
     *,
-    kind: str,
-    engines: Engines,
+    kind: ReportKind,
+    engines: Engines | None,
     scope: Sequence[str] = (),
     policy: Policy | None = None,
     started: float | None = None,
     warnings: Sequence[str] = (),
+    today: date | None = None,
+    run_id: str | None = None,
 ) -> Report:
+    """The Report of one run: a fresh run id, the KB snapshot, the date assessed for."""
+    from routerwatch.schema import new_run_id
+
     warns = list(warnings)
-    if engines.kb_warning:
+    if engines is not None and engines.kb_warning:
         warns.append(engines.kb_warning)
+    now = datetime.now(UTC)
     return Report(
         assessments=tuple(assessments),
-        generated=datetime.now(UTC).isoformat(timespec="seconds"),
+        generated=now.isoformat(timespec="seconds"),
         tool_version=__version__,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         scope=tuple(scope),
-        kb=engines.kb_status,
+        kb=engines.kb_status if engines is not None else {},
         policy=getattr(policy, "name", None),
         elapsed=round(time.monotonic() - started, 3) if started is not None else 0.0,
         warnings=tuple(warns),
+        run_id=run_id or new_run_id(now),
+        kb_snapshot=engines.kb_snapshot if engines is not None else None,
+        today=(today or date.today()).isoformat(),
     )
 
 
@@ -145,14 +361,60 @@ def run_scan(
     options: ScanOptions | None = None,
     policy: Policy | None = None,
     progress: Progress | None = None,
-    kind: str = "scan",
+    kind: ReportKind = "scan",
+    today: date | None = None,
 ) -> Report:
     """Scan the scope and return the assessed report."""
     from routerwatch.scan.scanner import scan
 
     started = time.monotonic()
     observations = scan(scope, options, progress)
-    assessments = assess_observations(engines, observations, policy=policy, progress=progress)
-    return make_report(
-        assessments, kind=kind, engines=engines, scope=targets, policy=policy, started=started
+    assessments = assess_observations(
+        engines, observations, policy=policy, progress=progress, today=today
     )
+    return make_report(
+        assessments, kind=kind, engines=engines, scope=targets, policy=policy, started=started,
+        today=today,
+    )
+
+
+# --------------------------------------------------------------------------- config audit
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """``audit_config``'s answer: the audit as read, and the same as a one-device Report."""
+
+    audit: ConfigAudit
+    report: Report
+
+
+def audit_config(
+    path: Path | str,
+    *,
+    dns_allow: Sequence[str] = (),
+    isp_dns: Sequence[str] = (),
+    known_keys: Sequence[str] = (),
+    today: date | None = None,
+) -> AuditResult:
+    """Audit a router's configuration export (the file only: nothing is contacted).
+
+    Raises routerwatch.checks.config_audit.ConfigAuditError naming the file on bad input."""
+    from routerwatch.assess import assess
+    from routerwatch.checks.config_audit import run_audit
+    from routerwatch.schema import description_key
+
+    started = time.monotonic()
+    result = run_audit(path, dns_allow=dns_allow, isp_dns=isp_dns, known_keys=known_keys)
+    identity = DeviceIdentity()
+    a = assess(identity, [], result.indicators, today=today)
+    a = replace(
+        a,
+        key="asset:" + Path(result.name).name if result.name else description_key(identity),
+        notes=(f"{result.name}: {result.format}, {result.settings} settings", *result.notes,
+               *a.notes),
+    )
+    report = make_report(
+        [a], kind="audit-config", engines=None, scope=[str(path)], started=started, today=today
+    )
+    return AuditResult(result, report)

@@ -175,8 +175,10 @@ def test_cli_json(configs: Path) -> None:
     )
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
-    assert data["format"] == "xml"
-    assert {i["rule"] for i in data["indicators"]} == {
+    assert data["routerwatch"]["document"] == "report" and data["kind"] == "audit-config"
+    (host,) = data["hosts"]
+    assert "tplink-archer-c7-config.xml: xml, " in host["notes"][0]
+    assert {i["rule"] for i in host["indicators"]} == {
         "config-wan-admin",
         "config-upnp-enabled",
         "config-port-forward-odd",

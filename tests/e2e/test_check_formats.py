@@ -42,7 +42,7 @@ def test_check_json_shape_on_stdout(db: str) -> None:
     result = CliRunner().invoke(app, ["check", *DEVICE, "--db", db, "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout[result.stdout.index("{") :])
-    first = data["findings"][0]
+    first = data["hosts"][0]["findings"][0]
     assert first["cve"] == "CVE-2023-1389" and first["status"] == "affected" and first["kev"]
     for key in ("epss", "cvss", "fixed_in", "reason"):
         assert key in first
@@ -54,4 +54,15 @@ def test_check_unknown_vendor_exits_zero_without_findings(db: str) -> None:
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout[result.stdout.index("{") :])
-    assert data["findings"] == [] and data.get("message")
+    assert data["hosts"][0]["findings"] == []
+    assert any("no CVEs for vendor Nosuchvendor" in w for w in data["warnings"])
+
+
+def test_check_json_reads_back_with_report(db: str, tmp_path: Path) -> None:
+    """`check -f json` writes the report document that `report` re-renders."""
+    out = tmp_path / "check.json"
+    result = CliRunner().invoke(app, ["check", *DEVICE, "--db", db, "-f", "json", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    again = CliRunner().invoke(app, ["report", str(out), "-f", "csv"])
+    assert again.exit_code == 0, again.output
+    assert "CVE-2023-1389" in again.stdout

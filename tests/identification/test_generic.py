@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from routerwatch.fingerprint.engine import Fingerprinter
 from routerwatch.fingerprint.generic import firmware_os, pen_vendor
-from routerwatch.models import Observation, TlsCertificate, UpnpDescription
+from routerwatch.models import Observation, TlsCertificate, UpnpDescription, replace
 from routerwatch.scan.probes.upnp import parse_description
 
 CAPTURES = Path(__file__).resolve().parents[1] / "captures"

@@ -19,6 +19,13 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('kb') / 'kb.db'}"
 
 
+def findings(out: str) -> list[dict[str, object]]:
+    """The findings of the one device of a `check --format json` report."""
+    (host,) = json.loads(out)["hosts"]
+    found: list[dict[str, object]] = host["findings"]
+    return found
+
+
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, ["check", *args])
     return result.exit_code, result.stdout, result.stderr
@@ -29,15 +36,19 @@ def test_text_form_json(db: str) -> None:
                          "--format", "json")
     assert code == 0, err
     data = json.loads(out)
-    assert data["device"]["vendor"] == "TP-Link" and data["device"]["model"] == "Archer AX21"
-    assert data["device"]["hardware"] == "3" and data["device"]["firmware"] == FW_OLD
-    first = data["findings"][0]
+    assert data["routerwatch"]["document"] == "report" and data["kind"] == "check"
+    (host,) = data["hosts"]
+    device = host["identity"]
+    assert device["vendor"] == "TP-Link" and device["model"] == "Archer AX21"
+    assert device["hardware"] == "3" and device["firmware"] == FW_OLD
+    first = host["findings"][0]
     assert first["cve"] == "CVE-2023-1389" and first["status"] == "affected"
     assert first["kev"] is True and first["fixed_in"] == "1.1.4"
     assert isinstance(first["epss"], float) and isinstance(first["cvss"], float)
     assert "versionEndExcluding" in first["reason"]
-    assert {f["status"] for f in data["findings"]} <= {"affected", "possible"}
-    assert "message" not in data
+    assert {f["status"] for f in host["findings"]} <= {"affected", "possible"}
+    assert host["key"].startswith("description:") and host["risk_level"] in ("high", "critical")
+    assert not any("does not guess" in w for w in data["warnings"])
     assert "days old" in err  # the starter bundle is older than 30 days: stale warning
 
 
@@ -47,17 +58,17 @@ def test_option_form_gives_the_same_findings(db: str) -> None:
     code, opt_out, _ = run("--vendor", "tplink", "--model", "archer ax21", "--hardware", "3",
                            "--firmware", FW_OLD, "--db", db, "--format", "json")
     assert code == 0
-    assert json.loads(opt_out)["findings"] == json.loads(text_out)["findings"]
+    assert findings(opt_out) == findings(text_out)
 
 
 def test_fixed_firmware_not_listed(db: str) -> None:
     code, out, _ = run("--vendor", "TP-Link", "--model", "Archer AX21", "--firmware",
                        "1.1.4 Build 20230219 rel.73766", "--db", db, "--format", "json")
     assert code == 0
-    assert "CVE-2023-1389" not in {f["cve"] for f in json.loads(out)["findings"]}
+    assert "CVE-2023-1389" not in {f["cve"] for f in findings(out)}
     code, out, _ = run("--vendor", "TP-Link", "--model", "Archer AX21", "--firmware",
                        "1.1.4 Build 20230219 rel.73766", "--db", db, "--format", "json", "--all")
-    statuses = {f["cve"]: f["status"] for f in json.loads(out)["findings"]}
+    statuses = {f["cve"]: f["status"] for f in findings(out)}
     assert statuses["CVE-2023-1389"] == "not_affected"
 
 
@@ -84,7 +95,7 @@ def test_unknown_device_is_a_message_not_a_guess(db: str, args: list[str], needl
     assert code == 0 and needle in out and "CVE-" not in out
     code, out, _ = run(*args, "--db", db, "--format", "json")
     data = json.loads(out)
-    assert code == 0 and data["findings"] == [] and needle in data["message"]
+    assert code == 0 and findings(out) == [] and any(needle in w for w in data["warnings"])
 
 
 def test_default_db_is_created_with_the_starter(tmp_path: Path) -> None:
@@ -92,7 +103,7 @@ def test_default_db_is_created_with_the_starter(tmp_path: Path) -> None:
     code, out, err = run("ASUS RT-AX55", "--firmware", "3.0.0.4.386_51598", "--format", "json")
     assert code == 0, err
     assert "starter bundle" in err
-    found = {f["cve"]: f for f in json.loads(out)["findings"]}
+    found = {f["cve"]: f for f in findings(out)}
     assert found["CVE-2023-39780"]["status"] == "affected"
     assert found["CVE-2023-41345"]["source"] == "cve5"  # a CVE-5-only record
 

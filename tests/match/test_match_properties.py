@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from match_helpers import conf, device, fw, hw, load_records, node, rec, status_of
 
 from routerwatch.match import Matcher
-from routerwatch.models import CveRecord, DeviceIdentity
+from routerwatch.models import CveRecord, DeviceIdentity, replace
 
 MODELS = [
     ("TP-Link", "Archer AX21"), ("TP-Link", "TL-WR841N"), ("TP-Link", "TL-WR940N"),

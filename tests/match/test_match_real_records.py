@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from match_helpers import device, load_records, status_of
 
 from routerwatch.match import Matcher
-from routerwatch.models import DeviceIdentity
+from routerwatch.models import DeviceIdentity, replace
 
 TPL = "TP-Link"
 

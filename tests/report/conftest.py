@@ -342,7 +342,7 @@ def empty_report() -> Report:
 @pytest.fixture
 def check_report() -> Report:
     """A `check` run: devices given by identity, no addresses; plus an IPv6 host."""
-    from dataclasses import replace
+    from routerwatch.models import replace
 
     return make_report(
         kind="check",

@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import replace
 
 import pytest
 from rich.console import Console
 
-from routerwatch.models import DeviceIdentity, Report
+from routerwatch.models import DeviceIdentity, Report, replace
 from routerwatch.report import FORMATS, ReportError, print_table, render
 from routerwatch.report.csvfmt import COLUMNS, neutralise
 

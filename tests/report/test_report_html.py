@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
 
-from routerwatch.models import Finding, Report
+from routerwatch.models import Finding, Report, replace
 from routerwatch.report import render
 
 SECTION_IDS = (

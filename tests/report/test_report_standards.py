@@ -107,7 +107,7 @@ def test_vex_mapping(report: Report) -> None:
 
 
 def test_cyclonedx_serial_number_is_stable_per_content(report: Report) -> None:
-    from dataclasses import replace
+    from routerwatch.models import replace
 
     first = _cdx(report)["serialNumber"]
     assert first == _cdx(report)["serialNumber"]

@@ -118,19 +118,31 @@ def test_cli_json_to_stdout_round_trips(saved: Path, report: Report) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"not json at all", "not JSON: Expecting value at line 1 column 1"),
+        (b"not json at all", "not a valid routerwatch document: not JSON: JSON is malformed"),
         (b"\xff\xfe{}", "not UTF-8 text"),
-        (b"[1, 2]", "not a valid routerwatch report: document: expected an object"),
-        (b'{"hosts": []}', "not a valid routerwatch report: not a routerwatch report"),
+        (b"[1, 2]", "not a valid routerwatch document: document: expected `object`, got `array`"),
+        (b'{"hosts": []}', "not a valid routerwatch document: not a routerwatch document"),
         (
-            b'{"routerwatch": {"format": 9}, "hosts": []}',
-            "report format 9 is not supported (this routerwatch reads format 1)",
+            b'{"routerwatch": {"version": "9", "format": 9}, "hosts": []}',
+            "routerwatch.format: format 9 is not supported: written by a newer routerwatch",
         ),
         (
-            b'{"routerwatch": {"format": 1}, "hosts": [{"address": "x", "identity": []}]}',
-            "hosts[0].identity: expected an object, got array",
+            b'{"routerwatch": {"format": 1}, "hosts": []}',
+            "routerwatch.version: missing",
         ),
-        (b"[" * 100000 + b"]" * 100000, "JSON nested too deeply"),
+        (
+            b'{"routerwatch": {"version": "", "format": 1},'
+            b' "hosts": [{"address": "x", "identity": []}]}',
+            "hosts[0].identity: expected `object`, got `array`",
+        ),
+        (b"[" * 100000 + b"]" * 100000, "document: expected `object`, got `array`"),
+        (
+            b'{"routerwatch": {"version": "", "format": 2}, "kb": {"a": '
+            + b"[" * 100000
+            + b"]" * 100000
+            + b'}, "hosts": []}',
+            "JSON nested too deeply",
+        ),
     ],
 )
 def test_cli_bad_input_is_one_clear_error(tmp_path: Path, content: bytes, message: str) -> None:

@@ -42,7 +42,8 @@ __all__ = [
 
 @lru_cache(maxsize=1)
 def _rule_data() -> tuple[dict[str, float], dict[str, tuple[str, str]]]:
-    """risk_weight and remediation of every indicator rule, by rule id."""
+    """risk_weight and remediation of every shipped indicator rule, by rule id: the fallback
+    for indicators that do not carry their own (made by hand, or read from an old report)."""
     from routerwatch.checks.engine import load_indicator_rules
 
     rules = load_indicator_rules()
@@ -66,6 +67,13 @@ def assess(
     findings = annotate(findings)
     weights, remediations = _rule_data()
     inds = tuple(strongest(indicators))
+    # The indicator's own weight and fix (from whatever rule set fired it) come first.
+    own_weights = {i.rule: i.risk_weight for i in inds if i.risk_weight is not None}
+    own_fixes = {i.rule: (i.remediation.kind, i.remediation.text) for i in inds if i.remediation}
+    if own_weights:
+        weights = {**weights, **own_weights}
+    if own_fixes:
+        remediations = {**remediations, **own_fixes}
     eol = eol_for(identity)
     violations = policy.violations(identity, today) if policy is not None else []
     risk = score(findings, inds, eol=eol is not None, exposure_weights=weights)

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from routerwatch.models import Finding, Indicator
+from routerwatch.models import Finding, Indicator, RiskLevel
 
 __all__ = ["RiskBreakdown", "finding_points", "level_for", "score", "strongest"]
 
@@ -43,13 +43,15 @@ EXPOSURE_CAP = 40.0
 DEFAULT_EXPOSURE_WEIGHT = 10.0
 EOL_POINTS = 20.0
 COUNT_CAP = 10.0
-LEVELS = (("critical", 90.0), ("high", 70.0), ("medium", 40.0))
+LEVELS: tuple[tuple[RiskLevel, float], ...] = (
+    ("critical", 90.0), ("high", 70.0), ("medium", 40.0)
+)
 
 
 @dataclass(frozen=True)
 class RiskBreakdown:
     score: float
-    level: str
+    level: RiskLevel
     compromise: float
     vulnerabilities: float
     exposure: float
@@ -81,7 +83,7 @@ def finding_points(f: Finding) -> float:
     return min(100.0, v)
 
 
-def level_for(value: float) -> str:
+def level_for(value: float) -> RiskLevel:
     for name, threshold in LEVELS:
         if value >= threshold:
             return name

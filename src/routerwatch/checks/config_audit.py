@@ -97,15 +97,6 @@ class ConfigAudit:
     indicators: tuple[Indicator, ...]
     notes: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.name,
-            "format": self.format,
-            "settings": self.settings,
-            "indicators": [i.to_dict() for i in self.indicators],
-            "notes": list(self.notes),
-        }
-
 
 @dataclass(frozen=True)
 class PortForward:

@@ -59,6 +59,7 @@ from routerwatch.models import (
     HttpObservation,
     Indicator,
     Observation,
+    Remediation,
     TlsCertificate,
     UpnpDescription,
 )
@@ -664,6 +665,8 @@ def resolve(hits: Iterable[Hit], vendor: str | None = None) -> list[Indicator]:
                 campaign=r.campaign,
                 references=r.references,
                 port=h.port,
+                risk_weight=r.risk_weight if r.kind == "exposure" else None,
+                remediation=Remediation(*r.remediation) if r.remediation else None,
             )
         )
     return out

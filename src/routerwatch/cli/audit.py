@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from routerwatch.cli.common import Format, console, fail, print_json
+from routerwatch.cli.common import ReportFormat, console, fail
 
 KNOWN_KEYS_MAX = 2**20
 
@@ -57,7 +57,16 @@ def audit_config(
     known_key: Path | None = typer.Option(
         None, "--known-key", help="authorized_keys-style file with your own SSH public keys."
     ),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    fmt: ReportFormat = typer.Option(
+        ReportFormat("table"),
+        "--format",
+        "-f",
+        help="table, or a report: json (reads back with `routerwatch report`), csv, html, "
+        "cyclonedx, sarif.",
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the report to this file or directory."
+    ),
 ) -> None:
     """Check a router configuration export for signs of compromise and risky settings.
 
@@ -65,18 +74,19 @@ def audit_config(
     (GhostDNS-style hijack), SSH keys not in --known-key and SSH on TCP 53282 (AyySSHush),
     remote management on the WAN, telnet, UPnP and odd port forwards.
     """
-    from routerwatch.checks.config_audit import ConfigAuditError, run_audit
+    from routerwatch.checks.config_audit import ConfigAuditError
+    from routerwatch.cli.runtime import emit
+    from routerwatch.pipeline import audit_config as run
 
     keys = _known_keys(known_key) if known_key is not None else []
     try:
-        result = run_audit(
-            file, dns_allow=_list(dns_allow), isp_dns=_list(isp_dns), known_keys=keys
-        )
+        audited = run(file, dns_allow=_list(dns_allow), isp_dns=_list(isp_dns), known_keys=keys)
     except ConfigAuditError as e:
         fail(str(e))
-    if fmt == Format.json:
-        print_json(result.to_dict())
+    if fmt.value != "table" or output is not None:
+        emit(audited.report, fmt.value, output)
         return
+    result = audited.audit
     compromise = sum(1 for i in result.indicators if i.kind == "compromise")
     found = (
         f"{len(result.indicators)} indicator(s), {compromise} of compromise"

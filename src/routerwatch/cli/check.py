@@ -1,8 +1,8 @@
-"""`routerwatch check`: the known CVEs of one device, each with why, how sure and what fixes it."""
+"""`routerwatch check`: the known CVEs of one device, each with why, how sure and what fixes it;
+with ``--inventory FILE`` the same for every device of an asset list, in one report."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +11,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from routerwatch.cli.common import DbOption, ReportFormat, console, fail, print_json, warn
-from routerwatch.identity.parse import parse_identity
-from routerwatch.kb import KBError, ensure_starter, open_kb, stale_warning
-from routerwatch.match import Matcher
+from routerwatch.cli.common import DbOption, ReportFormat, console, fail
 from routerwatch.models import DeviceIdentity, Finding
 
 _WIDE = 120  # console width from which the reason fits as a table column
@@ -32,11 +29,22 @@ def check(
         None, "--firmware", help='Firmware as the device shows it, e.g. "1.1.4 Build 20230219".'
     ),
     region: str | None = typer.Option(None, "--region", help="Region, e.g. EU or US."),
+    inventory: Path | None = typer.Option(
+        None,
+        "--inventory",
+        "-i",
+        help="Check every device of an asset list (CSV, JSON or YAML; columns vendor, model, "
+        "hardware, firmware, site, address, ...; other columns are kept) in one report.",
+    ),
+    policy: str | None = typer.Option(
+        None, "--policy", help="Vendor policy file (or a shipped example name)."
+    ),
     fmt: ReportFormat = typer.Option(
-        ReportFormat.table,
+        ReportFormat("table"),
         "--format",
         "-f",
-        help="table or json (device + findings); csv, html, cyclonedx, sarif as full reports.",
+        help="table, or a report: json (reads back with `routerwatch report`), csv, html, "
+        "cyclonedx, sarif.",
     ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write to this file (or directory) instead of stdout."
@@ -46,136 +54,81 @@ def check(
         False, "--all", help="Also list CVEs that name the model but do not affect this device."
     ),
 ) -> None:
-    """List the CVEs that affect one device (status affected/possible, KEV, EPSS, CVSS, fix)."""
+    """List the CVEs that affect one device (status affected/possible, KEV, EPSS, CVSS, fix),
+    or with --inventory every device of an asset list."""
+    from routerwatch.cli.runtime import emit, kb_errors, load_engines_or_fail, load_policy_or_fail
+
+    if inventory is not None:
+        if any(v for v in (text, vendor, model, hardware, firmware, region)):
+            fail("--inventory checks the devices of the file: give no device on the command line")
+        _check_inventory(inventory, policy, fmt, output, db, show_all)
+        return
     if not any(v and v.strip() for v in (text, vendor, model)):
-        fail('say which device: TEXT (e.g. "TP-Link Archer AX21 v3") or --vendor/--model')
+        fail('say which device: TEXT (e.g. "TP-Link Archer AX21 v3") or --vendor/--model, '
+             "or --inventory FILE")
+    from routerwatch.identity.parse import parse_identity
+    from routerwatch.pipeline import check_device, make_report, unmatched_reason
+
     try:
         identity = parse_identity(
             text, vendor=vendor, model=model, hardware=hardware, firmware=firmware, region=region
         )
     except ValueError as exc:
         fail(f"cannot read the device description: {exc}")
-    findings: list[Finding] = []
-    message = _unknown_message(identity)
-    if message is None:
-        matcher = _matcher(db)
-        try:
-            vendor_known, model_known = matcher.knows(identity)
-        except KBError as exc:
-            fail(str(exc))
-        if not vendor_known:
-            message = (
-                f"the knowledge base has no CVEs for vendor {identity.vendor}; nothing to list "
-                "(routerwatch does not guess)"
-            )
-        elif not model_known:
-            message = (
-                f"the knowledge base names no {identity.vendor} model {identity.model!r}; "
-                "nothing to list (routerwatch does not guess). Check the model spelling."
-            )
-        else:
-            try:
-                findings = matcher.check(identity, include_unaffected=show_all)
-            except KBError as exc:
-                fail(str(exc))
-    if fmt in (ReportFormat.table, ReportFormat.json) and output is None:
-        render(identity, findings, fmt, message)
-    elif fmt is ReportFormat.json:
-        _write_json(identity, findings, message, output)
+    pol = load_policy_or_fail(policy)
+    engines = None
+    if unmatched_reason(None, identity) is None:
+        engines = load_engines_or_fail(db, fingerprints=False)
+    if engines is None:
+        from routerwatch.assess import assess
+
+        message = unmatched_reason(None, identity)
+        assessment = assess(identity, [], [], policy=pol)
     else:
-        _write_report(identity, findings, fmt, output, db)
-
-
-def _check_json(
-    identity: DeviceIdentity, findings: list[Finding], message: str | None
-) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "device": identity.to_dict(),
-        "findings": [f.to_dict() for f in findings],
-    }
-    if message:
-        data["message"] = message
-    return data
-
-
-def _write_json(
-    identity: DeviceIdentity, findings: list[Finding], message: str | None, output: Path | None
-) -> None:
-    assert output is not None
-    path = output / "routerwatch-check.json" if output.is_dir() else output
-    try:
-        path.write_text(json.dumps(_check_json(identity, findings, message), indent=2) + "\n")
-    except OSError as exc:
-        fail(f"cannot write {path}: {exc.strerror or exc}")
-    console.print(f"wrote json to {path}")
-
-
-def _write_report(
-    identity: DeviceIdentity,
-    findings: list[Finding],
-    fmt: ReportFormat,
-    output: Path | None,
-    db: str | None,
-) -> None:
-    """Other formats: a one-device report (assessed: risk, actions, EOL) in that format."""
-    from datetime import UTC, datetime
-
-    from routerwatch import __version__
-    from routerwatch.assess import assess
-    from routerwatch.cli.scan import emit
-    from routerwatch.models import Report
-
-    assessment = assess(identity, [f for f in findings if f.status != "not_affected"], [])
-    try:
-        with open_kb(db) as kb:
-            kb_status = kb.status()
-    except KBError as exc:
-        fail(str(exc))
-    report = Report(
-        assessments=(assessment,),
-        generated=datetime.now(UTC).isoformat(timespec="seconds"),
-        tool_version=__version__,
-        kind="check",
-        scope=(identity.label(),),
-        kb=kb_status,
+        with kb_errors():
+            result = check_device(engines, identity, policy=pol, include_unaffected=show_all)
+        message, assessment = result.message, result.assessment
+    if fmt.value == "table" and output is None:
+        render(identity, list(assessment.findings), message)
+        return
+    report = make_report(
+        [assessment], kind="check", engines=engines, scope=[identity.label()], policy=pol,
+        warnings=[message] if message else [],
     )
     emit(report, fmt.value, output)
 
 
-def _unknown_message(identity: DeviceIdentity) -> str | None:
-    if identity.vendor is None:
-        return "routerwatch could not tell the vendor; no CVEs listed (it does not guess)"
-    if identity.model is None:
-        return f"no {identity.vendor} model given; no CVEs listed (routerwatch does not guess)"
-    return None
-
-
-def _matcher(db: str | None) -> Matcher:
-    """A matcher over the KB's stored index: the check reads only the candidate records."""
-    try:
-        kb = open_kb(db)  # stays open while the matcher reads it (until the process ends)
-        if ensure_starter(kb):
-            warn("the knowledge base was empty: imported the starter bundle shipped with "
-                 "routerwatch")
-        stale = stale_warning(kb)
-        matcher = Matcher.from_index(kb.match_index())
-    except KBError as exc:
-        fail(str(exc))
-    if stale:
-        warn(stale)
-    return matcher
-
-
-def render(
-    identity: DeviceIdentity,
-    findings: list[Finding],
+def _check_inventory(
+    path: Path,
+    policy: str | None,
     fmt: ReportFormat,
-    message: str | None = None,
+    output: Path | None,
+    db: str | None,
+    show_all: bool,
 ) -> None:
-    """Print the result of one check as a table or as JSON."""
-    if fmt is ReportFormat.json:
-        print_json(_check_json(identity, findings, message))
-        return
+    import time
+
+    from routerwatch.cli.runtime import emit, kb_errors, load_engines_or_fail, load_policy_or_fail
+    from routerwatch.inventory import InventoryError, read_inventory
+    from routerwatch.pipeline import check_inventory
+
+    started = time.monotonic()
+    try:
+        rows = read_inventory(path)
+    except InventoryError as exc:
+        fail(str(exc))
+    pol = load_policy_or_fail(policy)
+    engines = load_engines_or_fail(db, fingerprints=False)
+    with kb_errors():
+        report = check_inventory(
+            engines, rows, policy=pol, include_unaffected=show_all, scope=[str(path)],
+            started=started,
+        )
+    emit(report, fmt.value, output)
+
+
+def render(identity: DeviceIdentity, findings: list[Finding], message: str | None = None) -> None:
+    """Print the result of one check as a table."""
     console.print(Text(identity.label(), style="bold"))
     if message:
         console.print(message, highlight=False)

@@ -22,15 +22,14 @@ class Format(StrEnum):
     json = "json"
 
 
-class ReportFormat(StrEnum):
-    """The report formats (routerwatch.report.FORMATS) as a CLI choice."""
+def _report_formats() -> list[tuple[str, str]]:
+    from routerwatch.report import FORMATS
 
-    table = "table"
-    json = "json"
-    csv = "csv"
-    html = "html"
-    cyclonedx = "cyclonedx"
-    sarif = "sarif"
+    return [(name, name) for name in FORMATS]
+
+
+#: The registered report formats (routerwatch.report.REGISTRY) as a CLI choice.
+ReportFormat = StrEnum("ReportFormat", _report_formats())  # type: ignore[misc]
 
 
 DbOption = typer.Option(

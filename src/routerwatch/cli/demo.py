@@ -40,7 +40,7 @@ def demo(
     is empty. The lab is stopped again at the end.
     """
     from routerwatch.cli.common import RichBar
-    from routerwatch.cli.scan import _load
+    from routerwatch.cli.runtime import kb_errors, load_engines_or_fail, load_policy_or_fail
     from routerwatch.lab import Lab
     from routerwatch.pipeline import run_scan
     from routerwatch.report import ReportError, print_table, write
@@ -50,7 +50,8 @@ def demo(
     if output.exists() and not output.is_dir():
         fail(f"--output {output} exists and is not a directory")
     started = time.monotonic()
-    engines, pol = _load(db, None if policy.lower() == "none" else policy)
+    pol = load_policy_or_fail(None if policy.lower() == "none" else policy)
+    engines = load_engines_or_fail(db)
     try:
         lab = Lab(base=base)
         lab.start()
@@ -69,15 +70,16 @@ def demo(
         )
         bar = RichBar(enabled=not quiet)
         try:
-            report = run_scan(
-                scope,
-                engines,
-                targets=[f"{addresses[0]}-{addresses[-1]}"],
-                options=ScanOptions(host_timeout=8.0),
-                policy=pol,
-                progress=bar,
-                kind="demo",
-            )
+            with kb_errors():
+                report = run_scan(
+                    scope,
+                    engines,
+                    targets=[f"{addresses[0]}-{addresses[-1]}"],
+                    options=ScanOptions(host_timeout=8.0),
+                    policy=pol,
+                    progress=bar,
+                    kind="demo",
+                )
         finally:
             bar.finish()
     finally:

@@ -1,13 +1,12 @@
-"""`routerwatch report FILE`: re-render a saved JSON report in another format."""
+"""`routerwatch report FILE`: re-render any JSON document routerwatch wrote, in any format."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from routerwatch.cli.common import ReportFormat, console, fail
+from routerwatch.cli.common import DbOption, ReportFormat, fail
 
 MAX_BYTES = 64 * 1024 * 1024
 
@@ -16,34 +15,50 @@ def report(
     file: Path = typer.Argument(
         ...,
         metavar="FILE",
-        help="A JSON report saved by `scan --format json` or written by `demo`.",
+        help="A JSON document routerwatch wrote: a report of `scan`, `check` (also with "
+        "--inventory), `audit-config` or `demo` (`--format json`, any format version), or an "
+        "observations document (a scan's raw results), which is assessed against the KB.",
     ),
-    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="Output format."),
+    fmt: ReportFormat = typer.Option(
+        ReportFormat("table"), "--format", "-f", help="Output format."
+    ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write to this file, or into this directory (default name)."
     ),
+    policy: str | None = typer.Option(
+        None, "--policy", help="Vendor policy for assessing an observations document."
+    ),
+    db: str | None = DbOption,
 ) -> None:
-    """Re-render a saved JSON report as a table, JSON, CSV, HTML, CycloneDX or SARIF."""
-    from routerwatch.report import ReportError, from_dict, print_table, write
+    """Re-render a saved JSON report as a table, JSON, CSV, HTML, CycloneDX or SARIF (or
+    assess a saved observations document first)."""
+    from routerwatch.cli.runtime import emit
+    from routerwatch.models import Report
+    from routerwatch.schema import SchemaError, read_document
 
-    data = _load(file)
+    raw = _load(file)
     try:
-        parsed = from_dict(data)
-    except ReportError as exc:
-        fail(f"{file}: not a valid routerwatch report: {exc}")
-    try:
-        if fmt is ReportFormat.table and output is None:
-            print_table(parsed, console)
-            return
-        path = write(parsed, fmt.value, output)
-    except ReportError as exc:
-        fail(f"cannot write the {fmt.value} report: {exc}")
-    if path is not None:
-        console.print(f"wrote {fmt.value} report to {path}", highlight=False)
+        doc = read_document(raw)
+    except SchemaError as exc:
+        fail(f"{file}: not a valid routerwatch document: {exc}")
+    if isinstance(doc, Report):
+        parsed = doc
+    else:
+        from routerwatch.cli.runtime import load_engines_or_fail, load_policy_or_fail
+        from routerwatch.pipeline import assess_observations, make_report
+
+        pol = load_policy_or_fail(policy)
+        engines = load_engines_or_fail(db)
+        assessments = assess_observations(engines, doc.observations, policy=pol)
+        parsed = make_report(
+            assessments, kind=doc.run.kind, engines=engines, scope=doc.run.scope, policy=pol,
+            run_id=doc.run.id,
+        )
+    emit(parsed, fmt.value, output)
 
 
-def _load(file: Path) -> object:
-    """Read and parse the file, failing with one clear line on any problem."""
+def _load(file: Path) -> bytes:
+    """Read the file, failing with one clear line on any problem."""
     if not file.exists():
         fail(f"{file}: no such file")
     if not file.is_file():
@@ -56,12 +71,7 @@ def _load(file: Path) -> object:
     if len(raw) > MAX_BYTES:
         fail(f"{file}: larger than {MAX_BYTES // (1024 * 1024)} MiB, not a routerwatch report")
     try:
-        text = raw.decode("utf-8-sig")
+        raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         fail(f"{file}: not UTF-8 text (byte {exc.start}): not a JSON report")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        fail(f"{file}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
-    except RecursionError:
-        fail(f"{file}: JSON nested too deeply")
+    return raw.removeprefix(b"\xef\xbb\xbf")

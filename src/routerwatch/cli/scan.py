@@ -7,12 +7,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from routerwatch.cli.common import ReportFormat, console, fail, warn
+from routerwatch.cli.common import ReportFormat, fail
 
 if TYPE_CHECKING:
-    from routerwatch.assess.policy import Policy
-    from routerwatch.models import Report
-    from routerwatch.pipeline import Engines
     from routerwatch.scan.scanner import ScanOptions
 
 SCAN_HELP = """Scan TARGETS for routers, identify them and report CVEs, botnet indicators and
@@ -63,7 +60,9 @@ def scan(
     policy: str | None = typer.Option(
         None, "--policy", help="Vendor policy file (or a shipped example name)."
     ),
-    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="Output format."),
+    fmt: ReportFormat = typer.Option(
+        ReportFormat("table"), "--format", "-f", help="Output format."
+    ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report to this file or directory."
     ),
@@ -91,14 +90,19 @@ def scan(
     except ScopeError as exc:
         fail(str(exc))
     options = _options(ports, rate, concurrency, timeout, host_timeout, snmp_community, discover)
-    engines, pol = _load(db, policy)
+    from routerwatch.cli.runtime import emit, kb_errors, load_engines_or_fail, load_policy_or_fail
     from routerwatch.pipeline import run_scan
+
+    pol = load_policy_or_fail(policy)
+    engines = load_engines_or_fail(db)
 
     bar = RichBar(enabled=not quiet)
     try:
-        report = run_scan(
-            scope, engines, targets=given, options=options, policy=pol, progress=bar, kind="scan"
-        )
+        with kb_errors():
+            report = run_scan(
+                scope, engines, targets=given, options=options, policy=pol, progress=bar,
+                kind="scan",
+            )
     finally:
         bar.finish()
     emit(report, fmt.value, output)
@@ -138,42 +142,3 @@ def _options(
                 fail(f"--{name.replace('_', '-')} must be at least {low}")
             kwargs[name] = value
     return ScanOptions(**kwargs)  # type: ignore[arg-type]
-
-
-def _load(db: str | None, policy: str | None) -> tuple[Engines, Policy | None]:
-    """Open the KB (importing the starter bundle on first use), build engines, load policy."""
-    from routerwatch.assess import PolicyError, load_policy
-    from routerwatch.kb import KBError, ensure_starter, open_kb
-    from routerwatch.pipeline import load_engines
-
-    pol = None
-    if policy:
-        try:
-            pol = load_policy(policy)
-        except PolicyError as exc:
-            fail(str(exc))
-    try:
-        kb = open_kb(db)
-        if ensure_starter(kb):
-            warn("the knowledge base was empty: imported the bundled starter KB")
-        engines = load_engines(kb)  # the matcher reads the KB: it stays open
-    except KBError as exc:
-        fail(str(exc))
-    if engines.kb_warning:
-        warn(engines.kb_warning)
-    return engines, pol
-
-
-def emit(report: Report, fmt: str, output: Path | None) -> None:
-    """Print or write the report in the chosen format."""
-    from routerwatch.report import ReportError, print_table, write
-
-    try:
-        if fmt == "table" and output is None:
-            print_table(report, console)
-            return
-        path = write(report, fmt, output)
-    except (ReportError, OSError) as exc:
-        fail(f"cannot write the {fmt} report: {exc}")
-    if path is not None:
-        console.print(f"wrote {fmt} report to {path}")

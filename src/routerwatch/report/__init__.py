@@ -1,23 +1,29 @@
 """Report formats: render a Report as table text, JSON, CSV, HTML, CycloneDX 1.6 or SARIF.
 
-The public API (the CLI's ``scan``, ``check``, ``demo`` and ``report`` call it)::
+The public API (the CLI's ``scan``, ``check``, ``audit-config``, ``demo`` and ``report`` call it)::
 
-    FORMATS                                  # table json csv html cyclonedx sarif
+    FORMATS                                  # the registered names, in order
+    REGISTRY[name] -> ReportFormatSpec       # renderer, default file name, description
     render(report, fmt) -> str               # the whole document as text
     print_table(report, console)             # the terminal view
-    to_dict(report) / from_dict(data)        # the JSON shape (format 1) and its inverse
+    to_dict(report) / from_dict(data)        # the JSON document and its inverse (any format)
     write(report, fmt, output) -> Path|None  # stdout, a file, or a directory (default name)
     summary(report) -> dict
     ReportError
+
+Adding a format is one module with a ``render_<name>(report) -> str`` function plus one
+``register(...)`` line below; the CLI's ``--format`` choices and the tests follow the registry.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from routerwatch.models import Report
@@ -26,23 +32,51 @@ from routerwatch.report.jsonfmt import from_dict, to_dict
 from routerwatch.report.summary import summary
 from routerwatch.report.table import print_table
 
-FORMATS: tuple[str, ...] = ("table", "json", "csv", "html", "cyclonedx", "sarif")
 
-DEFAULT_NAMES: dict[str, str] = {
-    "table": "routerwatch-report.txt",
-    "json": "routerwatch-report.json",
-    "csv": "routerwatch-report.csv",
-    "html": "routerwatch-report.html",
-    "cyclonedx": "routerwatch-report.cdx.json",
-    "sarif": "routerwatch-report.sarif",
-}
+@dataclass(frozen=True)
+class ReportFormatSpec:
+    """One report format: ``renderer`` is "module:function", imported on first use (CycloneDX
+    and Jinja2 cost time that a table view does not need)."""
+
+    name: str
+    renderer: str
+    filename: str
+    description: str
+
+
+REGISTRY: dict[str, ReportFormatSpec] = {}
+
+
+def register(spec: ReportFormatSpec) -> None:
+    """Add a report format (its name becomes a ``--format`` choice everywhere)."""
+    REGISTRY[spec.name] = spec
+
+
+register(ReportFormatSpec("table", "routerwatch.report.table:render_table",
+                          "routerwatch-report.txt", "the terminal view as plain text"))
+register(ReportFormatSpec("json", "routerwatch.report.jsonfmt:render_json",
+                          "routerwatch-report.json", "the report document (reads back)"))
+register(ReportFormatSpec("csv", "routerwatch.report.csvfmt:render_csv",
+                          "routerwatch-report.csv", "one row per finding or indicator"))
+register(ReportFormatSpec("html", "routerwatch.report.html:render_html",
+                          "routerwatch-report.html", "a self-contained page"))
+register(ReportFormatSpec("cyclonedx", "routerwatch.report.cyclonedx:render_cyclonedx",
+                          "routerwatch-report.cdx.json", "CycloneDX 1.6 with VEX"))
+register(ReportFormatSpec("sarif", "routerwatch.report.sarif:render_sarif",
+                          "routerwatch-report.sarif", "SARIF 2.1.0"))
+
+FORMATS: tuple[str, ...] = tuple(REGISTRY)
+DEFAULT_NAMES: dict[str, str] = {name: spec.filename for name, spec in REGISTRY.items()}
 
 __all__ = [
     "DEFAULT_NAMES",
     "FORMATS",
+    "REGISTRY",
     "ReportError",
+    "ReportFormatSpec",
     "from_dict",
     "print_table",
+    "register",
     "render",
     "summary",
     "to_dict",
@@ -51,32 +85,12 @@ __all__ = [
 
 
 def _renderer(fmt: str) -> Callable[[Report], str]:
-    # Imported on demand: CycloneDX and Jinja2 cost time that a table view does not need.
-    if fmt == "table":
-        from routerwatch.report.table import render_table
-
-        return render_table
-    if fmt == "json":
-        from routerwatch.report.jsonfmt import render_json
-
-        return render_json
-    if fmt == "csv":
-        from routerwatch.report.csvfmt import render_csv
-
-        return render_csv
-    if fmt == "html":
-        from routerwatch.report.html import render_html
-
-        return render_html
-    if fmt == "cyclonedx":
-        from routerwatch.report.cyclonedx import render_cyclonedx
-
-        return render_cyclonedx
-    if fmt == "sarif":
-        from routerwatch.report.sarif import render_sarif
-
-        return render_sarif
-    raise ReportError(f"unknown report format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    spec = REGISTRY.get(fmt)
+    if spec is None:
+        raise ReportError(f"unknown report format {fmt!r}; choose one of: {', '.join(REGISTRY)}")
+    module, _, function = spec.renderer.partition(":")
+    render_fn: Callable[[Report], str] = getattr(importlib.import_module(module), function)
+    return render_fn
 
 
 def render(report: Report, fmt: str) -> str:
@@ -128,7 +142,7 @@ def write(report: Report, fmt: str, output: Path | None) -> Path | None:
         return None
     path = Path(output).expanduser()
     if path.is_dir():
-        path = path / DEFAULT_NAMES[fmt]
+        path = path / REGISTRY[fmt].filename
     if not path.parent.is_dir():
         raise ReportError(f"directory {path.parent} does not exist")
     try:

@@ -22,6 +22,7 @@ import resource
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from routerwatch.models import Banner, HttpObservation, Observation, TlsCertificate, UpnpDescription
 from routerwatch.progress import NullProgress, Progress
@@ -126,6 +127,7 @@ class _Host:
             mac_vendor=arp.mac_vendor(mac) if mac else None,
             errors=tuple(self.errors),
             elapsed=round(elapsed, 3),
+            observed_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
 
 

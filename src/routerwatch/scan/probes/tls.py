@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import ssl
 import warnings
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from routerwatch.models import TlsCertificate
 from routerwatch.scan.guard import Guard
@@ -54,12 +57,18 @@ def parse_certificate(der: bytes, port: int) -> TlsCertificate:
         not_after: str | None = cert.not_valid_after_utc.isoformat()
     except ValueError:
         not_after = None
+    try:  # the key identifies the box (a device key) even when the names are generic
+        spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        key_sha256: str | None = hashlib.sha256(spki).hexdigest()
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        key_sha256 = None
     return TlsCertificate(
         port=port,
         subject=subject,
         issuer=issuer,
         not_after=not_after,
         self_signed=cert.subject == cert.issuer,
+        key_sha256=key_sha256,
     )
 
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as StdET
 from collections.abc import Iterable
-from dataclasses import replace
 
 import defusedxml
 from defusedxml import ElementTree as DefusedET
 
-from routerwatch.models import UpnpDescription
+from routerwatch.models import UpnpDescription, replace
 from routerwatch.scan.guard import Guard
 from routerwatch.scan.probes.banner import printable
 from routerwatch.scan.probes.http import (
@@ -145,7 +144,7 @@ def _device_fields(
         key = FIELDS.get(name) or FIRMWARE_FIELDS.get(name)
         if key and key not in values:
             values[key] = _text(child)
-    return replace(UpnpDescription(location=location, server=server), **values)  # type: ignore[arg-type]
+    return replace(UpnpDescription(location=location, server=server), **values)
 
 
 def _embedded(device: StdET.Element) -> list[StdET.Element]:
