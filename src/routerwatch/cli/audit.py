@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from routerwatch.cli.common import ReportFormat, console, fail
+from routerwatch.cli.common import ReportFormat, ReportFormatOption, console, fail
 
 KNOWN_KEYS_MAX = 2**20
 
@@ -57,13 +57,7 @@ def audit_config(
     known_key: Path | None = typer.Option(
         None, "--known-key", help="authorized_keys-style file with your own SSH public keys."
     ),
-    fmt: ReportFormat = typer.Option(
-        ReportFormat("table"),
-        "--format",
-        "-f",
-        help="table, or a report: json (reads back with `routerwatch report`), csv, html, "
-        "cyclonedx, sarif.",
-    ),
+    fmt: ReportFormat = ReportFormatOption,
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report to this file or directory."
     ),

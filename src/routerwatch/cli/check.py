@@ -11,7 +11,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from routerwatch.cli.common import DbOption, ReportFormat, console, fail
+from routerwatch.cli.common import DbOption, ReportFormat, ReportFormatOption, console, fail
 from routerwatch.models import DeviceIdentity, Finding
 
 _WIDE = 120  # console width from which the reason fits as a table column
@@ -39,13 +39,7 @@ def check(
     policy: str | None = typer.Option(
         None, "--policy", help="Vendor policy file (or a shipped example name)."
     ),
-    fmt: ReportFormat = typer.Option(
-        ReportFormat("table"),
-        "--format",
-        "-f",
-        help="table, or a report: json (reads back with `routerwatch report`), csv, html, "
-        "cyclonedx, sarif.",
-    ),
+    fmt: ReportFormat = ReportFormatOption,
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write to this file (or directory) instead of stdout."
     ),

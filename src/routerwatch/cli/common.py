@@ -32,6 +32,15 @@ def _report_formats() -> list[tuple[str, str]]:
 ReportFormat = StrEnum("ReportFormat", _report_formats())  # type: ignore[misc]
 
 
+#: ``--format`` of the commands whose result is a report (scan, check, audit-config, ...).
+ReportFormatOption = typer.Option(
+    ReportFormat("table"),
+    "--format",
+    "-f",
+    help="table, or a report: json (reads back with `routerwatch report`), csv, html, "
+    "cyclonedx, sarif.",
+)
+
 DbOption = typer.Option(
     None, "--db", help="Database URL (default: $ROUTERWATCH_DB, else SQLite in the data dir)."
 )

@@ -4,6 +4,7 @@ The models are the frozen dataclasses of :mod:`routerwatch.models`; this package
 serialiser (msgspec). Documents carry a header ``{"version", "format", "document"}``::
 
     encode(model) -> bytes / decode(data, Model) -> Model      # any model, strict
+    encode_lines(models) / decode_lines(data, Model) -> [Model]  # JSON Lines (bulk, agents)
     encode_report(report, summary) / decode_report(data) -> Report
     encode_observations(run, observations) / decode_observations(data) -> ObservationBatch
     read_document(data) -> Report | ObservationBatch           # any format version
@@ -21,7 +22,14 @@ from typing import Any
 import msgspec
 
 from routerwatch.models import Observation, Report, ScanRun
-from routerwatch.schema.codec import decode, encode, from_builtins, to_builtins
+from routerwatch.schema.codec import (
+    decode,
+    decode_lines,
+    encode,
+    encode_lines,
+    from_builtins,
+    to_builtins,
+)
 from routerwatch.schema.documents import (
     FORMAT,
     Envelope,
@@ -49,11 +57,13 @@ __all__ = [
     "SchemaError",
     "asset_key",
     "decode",
+    "decode_lines",
     "decode_observations",
     "decode_report",
     "description_key",
     "device_key",
     "encode",
+    "encode_lines",
     "encode_observations",
     "encode_report",
     "finding_id",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from functools import lru_cache
 from typing import Any, TypeVar, cast
 
@@ -64,6 +64,35 @@ def decode(data: bytes | str, type_: type[T]) -> T:
         raise SchemaError(f"not JSON: {exc}") from None
     except RecursionError:
         raise SchemaError("JSON nested too deeply") from None
+
+
+def encode_lines(objs: Iterable[Any]) -> bytes:
+    """JSON Lines: one compact JSON document per model, each ending in a newline."""
+    return b"".join(_ENCODER.encode(o) + b"\n" for o in objs)
+
+
+def decode_lines(data: bytes, type_: type[T]) -> list[T]:
+    """Every line of JSON Lines as ``type_`` (blank lines skipped); SchemaError names the line
+    and the field (``line 12: open_ports[0]: ...``)."""
+    dec = decoder(cast(Hashable, type_))
+    out: list[T] = []
+    enabled = gc.isenabled()
+    gc.disable()  # see decode(): the results are all kept, none is garbage yet
+    try:
+        for number, line in enumerate(data.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                out.append(dec.decode(line))
+            except msgspec.ValidationError as exc:
+                err = schema_error(exc, line)
+                raise SchemaError(err.reason, f"line {number}: {err.path}") from None
+            except msgspec.DecodeError as exc:
+                raise SchemaError(f"not JSON: {exc}", f"line {number}") from None
+    finally:
+        if enabled:
+            gc.enable()
+    return out
 
 
 def to_builtins(obj: Any) -> Any:
