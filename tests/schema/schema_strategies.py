@@ -39,29 +39,35 @@ def tuples(strategy: st.SearchStrategy[Any], n: int = 3) -> st.SearchStrategy[tu
 evidence = st.builds(m.Evidence, source=text, value=text, rule=opt_text, fields=pairs)
 identity = st.builds(
     m.DeviceIdentity, vendor=opt_text, model=opt_text, hardware=opt_text, firmware=opt_text,
-    region=opt_text, confidence=fraction, evidence=tuples(evidence),
+    region=opt_text, confidence=fraction, evidence=tuples(evidence), os=opt_text,
 )
 http = st.builds(
     m.HttpObservation, port=port, scheme=st.sampled_from(["http", "https"]), method=text,
     path=text, status=st.integers(0, 999), headers=pairs, body=st.text(max_size=40),
     title=opt_text, favicon_md5=opt_text, truncated=st.booleans(),
+    favicon_mmh3=st.none() | st.integers(-(2**31), 2**31 - 1),
 )
 banner = st.builds(m.Banner, port=port, protocol=text, text=text, raw_hex=text)
 tls = st.builds(
     m.TlsCertificate, port=port, subject=text, issuer=text, not_after=opt_text,
     self_signed=st.booleans(), key_sha256=opt_text,
 )
-upnp = st.builds(
-    m.UpnpDescription, location=opt_text, server=opt_text, manufacturer=opt_text,
-    model_name=opt_text, model_number=opt_text, model_description=opt_text,
-    friendly_name=opt_text, serial_number=opt_text, device_type=opt_text, udn=opt_text,
-)
+def _upnp(embedded: st.SearchStrategy[tuple[Any, ...]]) -> st.SearchStrategy[Any]:
+    return st.builds(
+        m.UpnpDescription, location=opt_text, server=opt_text, manufacturer=opt_text,
+        model_name=opt_text, model_number=opt_text, model_description=opt_text,
+        friendly_name=opt_text, serial_number=opt_text, device_type=opt_text, udn=opt_text,
+        firmware=opt_text, embedded=embedded,
+    )
+
+
+upnp = _upnp(tuples(_upnp(st.just(())), 2))
 observation = st.builds(
     m.Observation, address=text, open_ports=tuples(port, 5), http=tuples(http, 2),
     banners=tuples(banner), tls=tuples(tls, 2), upnp=st.none() | upnp, snmp_sysdescr=opt_text,
     mac=opt_text, mac_vendor=opt_text, errors=tuples(text, 2),
     elapsed=st.floats(0.0, 1e9), observed_at=st.none() | timestamp,
-    snmp_sysobjectid=opt_text, snmp_engine_id=opt_text,
+    snmp_sysobjectid=opt_text, snmp_engine_id=opt_text, upnp_more=tuples(upnp, 1),
 )
 finding = st.builds(
     m.Finding, cve=text, status=st.sampled_from(["affected", "possible", "not_affected"]),

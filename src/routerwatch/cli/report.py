@@ -44,12 +44,13 @@ def report(
     if isinstance(doc, Report):
         parsed = doc
     else:
-        from routerwatch.cli.runtime import load_engines_or_fail, load_policy_or_fail
+        from routerwatch.cli.runtime import kb_errors, load_engines_or_fail, load_policy_or_fail
         from routerwatch.pipeline import assess_observations, make_report
 
         pol = load_policy_or_fail(policy)
         engines = load_engines_or_fail(db)
-        assessments = assess_observations(engines, doc.observations, policy=pol)
+        with kb_errors():
+            assessments = assess_observations(engines, doc.observations, policy=pol)
         parsed = make_report(
             assessments, kind=doc.run.kind, engines=engines, scope=doc.run.scope, policy=pol,
             run_id=doc.run.id,
