@@ -278,6 +278,7 @@ def check_inventory(
 ) -> Report:
     """Batch check: every row of an asset list, one report (rows keep their extra columns)."""
     started = time.monotonic() if started is None else started
+    today = today or date.today()
     progress = progress or NullProgress()
     progress.start("checking", total=len(rows))
     out: list[Assessment] = []

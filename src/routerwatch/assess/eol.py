@@ -62,6 +62,7 @@ def _model_key(text: str) -> str:
     return model_key(text)
 
 
+@lru_cache(maxsize=4096)
 def _hardware(text: str | None) -> str | None:
     try:
         from routerwatch.identity.hardware import normalize_hardware
@@ -70,6 +71,7 @@ def _hardware(text: str | None) -> str | None:
     return normalize_hardware(text)
 
 
+@lru_cache(maxsize=4096)
 def _vendor(text: str | None) -> str:
     if not text:
         return ""
@@ -117,12 +119,19 @@ def eol_entries() -> tuple[EolEntry, ...]:
     return tuple(_entry(e, i) for i, e in enumerate(data["entries"]))
 
 
+@lru_cache(maxsize=1)
+def _by_model() -> dict[tuple[str, str], tuple[EolEntry, ...]]:
+    """The entries by (canonical vendor, model key): one lookup per device, not a scan."""
+    index: dict[tuple[str, str], list[EolEntry]] = {}
+    for e in eol_entries():
+        index.setdefault((_vendor(e.vendor), _model_key(e.model)), []).append(e)
+    return {k: tuple(v) for k, v in index.items()}
+
+
 def _model_matches(identity: DeviceIdentity) -> list[EolEntry]:
     if not identity.vendor or not identity.model:
         return []
-    vendor = _vendor(identity.vendor)
-    key = _model_key(identity.model)
-    return [e for e in eol_entries() if _vendor(e.vendor) == vendor and _model_key(e.model) == key]
+    return list(_by_model().get((_vendor(identity.vendor), _model_key(identity.model)), ()))
 
 
 def eol_for(identity: DeviceIdentity) -> EolEntry | None:
