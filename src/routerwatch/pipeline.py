@@ -57,17 +57,26 @@ class Engines:
     as the engines are used (its errors surface as routerwatch.kb.KBError)."""
 
     matcher: Matcher
-    fingerprinter: Fingerprinter | None
+    loaded_fingerprinter: Fingerprinter | None
     kb_status: dict[str, Any]
     kb_warning: str | None = None
     kb_snapshot: KbSnapshot = field(default_factory=lambda: KbSnapshot(id="kb-none"))
     kb: KnowledgeBase | None = None
 
+    @property
+    def fingerprinter(self) -> Fingerprinter:
+        """The fingerprint engine, loaded on first use (checks of described devices need
+        none)."""
+        if self.loaded_fingerprinter is None:
+            from routerwatch.fingerprint import Fingerprinter
+
+            self.loaded_fingerprinter = Fingerprinter()
+        return self.loaded_fingerprinter
+
 
 def load_engines(kb: KnowledgeBase, *, fingerprints: bool = True) -> Engines:
     """A matcher over the KB's stored match index (each check reads only its candidate
-    records) and the fingerprint rules (unless ``fingerprints`` is False: checks of described
-    devices need none)."""
+    records) and the fingerprint rules (``fingerprints`` False: loaded on first use only)."""
     from routerwatch.kb import stale_warning
     from routerwatch.match.matcher import Matcher
 
@@ -79,7 +88,7 @@ def load_engines(kb: KnowledgeBase, *, fingerprints: bool = True) -> Engines:
     status = _plain(kb.status())
     return Engines(
         matcher=Matcher.from_index(kb.match_index()),
-        fingerprinter=fingerprinter,
+        loaded_fingerprinter=fingerprinter,
         kb_status=status,
         kb_warning=stale_warning(kb),
         kb_snapshot=kb_snapshot(status),
@@ -251,8 +260,6 @@ def assess_observations(
     progress: Progress | None = None,
 ) -> list[Assessment]:
     """Fingerprint, match, check and assess scanned hosts; riskiest first."""
-    if engines.fingerprinter is None:
-        raise ValueError("these engines were loaded without fingerprints")
     progress = progress or NullProgress()
     progress.start("assessing", total=len(observations))
     out = []

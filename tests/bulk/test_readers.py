@@ -216,16 +216,16 @@ def test_unknown_and_missing_files(tmp_path: Path) -> None:
 
 def test_spill_codec_round_trips_every_observation_field() -> None:
     """The spill codec must carry every Observation field (a new field fails here)."""
-    import dataclasses
+    import msgspec
 
     from routerwatch.bulk import codec
-    from routerwatch.models import Observation
+    from routerwatch.models import Observation, replace
 
     records, _ = read_all(FIXTURES / "zgrab2-routers.jsonl")
     for r in records:
         assert codec.loads(codec.dumps(r)) == r
-    full = {f.name: f for f in dataclasses.fields(Observation)}
-    obs = dataclasses.replace(
+    full = {f.name: f for f in msgspec.structs.fields(Observation)}
+    obs = replace(
         records[0].observation,
         snmp_sysdescr="x",
         mac="00:11:22:33:44:55",

@@ -212,13 +212,16 @@ def test_memoising_changes_nothing(kb_url: str, tmp_path: Path) -> None:
 
 def test_assessment_key_covers_every_observation_field() -> None:
     """A new Observation field must be added to the verdict memo key (or this test updated)."""
-    import dataclasses
+    from msgspec.structs import fields
 
     from routerwatch.models import HttpObservation, Observation
 
+    # observed_at and snmp_engine_id (a device-key source) are per host, like the address:
+    # match, checks and assess read neither, and the tables use neither.
     covered = {"address", "elapsed", "open_ports", "http", "banners", "tls", "upnp", "upnp_more",
-               "snmp_sysdescr", "snmp_sysobjectid", "mac", "mac_vendor", "errors"}  # fmt: skip
-    assert {f.name for f in dataclasses.fields(Observation)} == covered
+               "snmp_sysdescr", "snmp_sysobjectid", "mac", "mac_vendor", "errors",
+               "observed_at", "snmp_engine_id"}  # fmt: skip
+    assert {f.name for f in fields(Observation)} == covered
     http_fields = {"port", "scheme", "method", "path", "status", "headers", "body", "title",
                    "favicon_md5", "favicon_mmh3", "truncated"}  # fmt: skip
-    assert {f.name for f in dataclasses.fields(HttpObservation)} == http_fields
+    assert {f.name for f in fields(HttpObservation)} == http_fields

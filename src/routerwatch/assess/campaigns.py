@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from routerwatch.checks.sources import Source, parse_sources
-from routerwatch.models import Finding
+from routerwatch.models import Finding, replace
 
 __all__ = ["Campaign", "annotate", "campaigns", "exploited_by"]
 

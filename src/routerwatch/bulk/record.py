@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from routerwatch.models import Observation
+from routerwatch.models import Observation, replace
 
 MAX_EXTRA_KEYS = 32
 MAX_EXTRA_VALUE = 512

@@ -166,7 +166,7 @@ def banner(port: int, text: str | bytes, protocol: str | None = None) -> Banner:
     raw = text if isinstance(text, bytes) else to_bytes(text)
     b = decode_banner(raw, port)
     if protocol and b.protocol == "tcp" and protocol in ("ssh", "ftp", "telnet", "socks5"):
-        from dataclasses import replace
+        from routerwatch.models import replace
 
         b = replace(b, protocol=protocol)
     return b
