@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from routerwatch import __version__
-from routerwatch.cli import assess, audit, check, demo, kb, lab, report, scan
+from routerwatch.cli import assess, audit, check, demo, kb, lab, report, scan, serve
 
 app = typer.Typer(
     name="routerwatch",
@@ -20,6 +20,7 @@ app = typer.Typer(
 
 app.add_typer(kb.app, name="kb")
 app.add_typer(lab.app, name="lab")
+app.add_typer(serve.app, name="serve")
 app.command("check")(check.check)
 app.command("scan")(scan.scan)
 app.command("audit-config")(audit.audit_config)

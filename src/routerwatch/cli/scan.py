@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from routerwatch.cli.common import ReportFormat, fail
+from routerwatch.cli.upload import SiteOption, TokenOption, UploadOption
 
 if TYPE_CHECKING:
     from routerwatch.scan.scanner import ScanOptions
@@ -68,6 +69,9 @@ def scan(
     ),
     db: str | None = typer.Option(None, "--db", help="Knowledge base URL."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    upload_url: str | None = UploadOption,
+    site: str = SiteOption,
+    token: str | None = TokenOption,
 ) -> None:
     # The help text is SCAN_HELP, set below.
     from routerwatch.cli.common import RichBar
@@ -106,6 +110,10 @@ def scan(
     finally:
         bar.finish()
     emit(report, fmt.value, output)
+    if upload_url:
+        from routerwatch.cli.upload import upload
+
+        upload(report, upload_url, site, token)
 
 
 scan.__doc__ = SCAN_HELP

@@ -1,0 +1,117 @@
+"""Shared pieces of the API: the server context, the caller, roles, paging and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from routerwatch.server.auth import AuthError, Principal, authenticate
+from routerwatch.server.context import ServerContext
+from routerwatch.server.timeutil import iso
+
+bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer rwt_…`")
+MAX_LIMIT = 1000
+
+
+def ctx(request: Request) -> ServerContext:
+    context: ServerContext = request.app.state.ctx
+    return context
+
+
+async def caller(request: Request,
+                 cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+    """The principal of the request's bearer token, or 401."""
+    context = ctx(request)
+    token = cred.credentials if cred is not None else None
+
+    def check() -> Principal:
+        with context.store.read() as conn:
+            return authenticate(conn, token)
+
+    try:
+        principal = await run_in_threadpool(check)
+    except AuthError as exc:
+        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+    request.state.principal = principal
+    return principal
+
+
+def role(name: str) -> Callable[..., Any]:
+    """A dependency that needs at least role ``name`` (viewer < operator < admin)."""
+
+    async def need(principal: Principal = Depends(caller)) -> Principal:
+        if not principal.allows(name):
+            raise HTTPException(403, f"this needs the {name} role (token has {principal.role})")
+        return principal
+
+    return need
+
+
+def system_admin(principal: Principal = Depends(role("admin"))) -> Principal:
+    if not principal.system:
+        raise HTTPException(403, "only an admin of the operating organisation manages the KB")
+    return principal
+
+
+class Page:
+    """limit/offset paging parameters."""
+
+    def __init__(self, limit: int = Query(100, ge=1, le=MAX_LIMIT),
+                 offset: int = Query(0, ge=0, le=10_000_000)) -> None:
+        self.limit = limit
+        self.offset = offset
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    return value
+
+
+def row_dict(row: Any, drop: Sequence[str] = ("org_id",),
+             json_cols: Sequence[str] = ()) -> dict[str, Any]:
+    out = {}
+    items = row.items() if isinstance(row, dict) else row._mapping.items()
+    for k, v in items:
+        if k in drop:
+            continue
+        out[k] = json.loads(v) if k in json_cols and isinstance(v, str) else plain(v)
+    return out
+
+
+def paged(items: list[dict[str, Any]], total: int, page: Page) -> dict[str, Any]:
+    nxt = page.offset + len(items)
+    return {"items": items, "total": total, "limit": page.limit, "offset": page.offset,
+            "next_offset": nxt if nxt < total else None}
+
+
+def csv_response(rows: Iterable[dict[str, Any]], columns: Sequence[str], name: str) -> Response:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(columns)
+    for r in rows:
+        writer.writerow([_cell(r.get(c)) for c in columns])
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = json.dumps(value) if isinstance(value, list | dict) else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):  # no formulas in a spreadsheet
+        text = "'" + text
+    return text
+
+
+def json_download(data: Any, name: str) -> JSONResponse:
+    return JSONResponse(data, headers={"Content-Disposition": f'attachment; filename="{name}"'})

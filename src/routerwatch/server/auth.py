@@ -1,0 +1,132 @@
+"""API tokens: argon2id hashes at rest, shown once, expiring, revocable; roles; org scope.
+
+A token reads ``rwt_<id>_<secret>``: the id finds the row, argon2 verifies the whole text.
+Argon2 is slow on purpose, so a verified token is remembered in memory for ``CACHE_SECONDS``
+(by its SHA-256); revoking through this process forgets it at once, and other processes within
+that time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Connection
+
+from routerwatch.server.store import schema as t
+from routerwatch.server.timeutil import now, utc
+
+ROLES = ("viewer", "operator", "admin")
+CACHE_SECONDS = 30.0
+_hasher = PasswordHasher()
+
+
+class AuthError(Exception):
+    """No valid token: missing, malformed, unknown, expired or revoked."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token, its organisation and role."""
+
+    token_id: int
+    org_id: int
+    role: str
+    name: str
+    system: bool = False  # the token's organisation may manage the knowledge base
+
+    def allows(self, role: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+@dataclass(frozen=True)
+class NewToken:
+    id: int
+    token: str  # the secret text: shown once, never stored
+    expires_at: datetime | None
+
+
+_cache: dict[str, tuple[Principal, datetime | None, float]] = {}
+_lock = threading.Lock()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(conn: Connection, org_id: int, name: str, role: str, *,
+                 expires_in: timedelta | None = None, created_by: int | None = None) -> NewToken:
+    """Store a new token's hash and return its text (the only time it is visible)."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    created = now()
+    expires = created + expires_in if expires_in is not None else None
+    token_id = conn.execute(sa.insert(t.tokens).values(
+        org_id=org_id, name=name, role=role, secret_hash="-", created_at=created,
+        expires_at=expires, created_by=created_by,
+    ).returning(t.tokens.c.id)).scalar_one()
+    text = f"rwt_{token_id}_{secrets.token_urlsafe(32)}"
+    conn.execute(sa.update(t.tokens).where(t.tokens.c.id == token_id).values(
+        secret_hash=_hasher.hash(text)))
+    return NewToken(token_id, text, expires)
+
+
+def revoke_token(conn: Connection, org_id: int, token_id: int) -> bool:
+    """Revoke a token of this organisation; False when there is none."""
+    done = conn.execute(sa.update(t.tokens).where(
+        t.tokens.c.id == token_id, t.tokens.c.org_id == org_id,
+        t.tokens.c.revoked_at.is_(None)).values(revoked_at=now())).rowcount
+    with _lock:
+        for key in [k for k, v in _cache.items() if v[0].token_id == token_id]:
+            del _cache[key]
+    return bool(done)
+
+
+def authenticate(conn: Connection, token: str | None) -> Principal:
+    """The principal of a bearer token; AuthError when it is not valid now."""
+    if not token:
+        raise AuthError("missing bearer token")
+    digest = _digest(token)
+    moment = now()
+    with _lock:
+        hit = _cache.get(digest)
+    if hit is not None:
+        principal, expires, checked = hit
+        if time.monotonic() - checked < CACHE_SECONDS and (expires is None or expires > moment):
+            return principal
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != "rwt" or not parts[1].isdigit() or len(token) > 200:
+        raise AuthError("malformed token")
+    row = conn.execute(
+        sa.select(t.tokens, t.orgs.c.system).join(t.orgs, t.orgs.c.id == t.tokens.c.org_id)
+        .where(t.tokens.c.id == int(parts[1]))).first()
+    if row is None:
+        raise AuthError("unknown token")
+    try:
+        _hasher.verify(row.secret_hash, token)
+    except (VerificationError, InvalidHashError):
+        raise AuthError("unknown token") from None
+    if row.revoked_at is not None:
+        raise AuthError("token revoked")
+    expires = utc(row.expires_at)
+    if expires is not None and expires <= moment:
+        raise AuthError("token expired")
+    principal = Principal(row.id, row.org_id, row.role, row.name, bool(row.system))
+    with _lock:
+        if len(_cache) > 10_000:
+            _cache.clear()
+        _cache[digest] = (principal, expires, time.monotonic())
+    return principal
+
+
+def forget_cached() -> None:
+    """Drop every remembered verification (tests; after bulk revocation)."""
+    with _lock:
+        _cache.clear()

@@ -1,0 +1,98 @@
+"""The fleet store: organisations, sites, devices over time, findings, events (an outbox).
+
+``FleetStore(url)`` opens (and migrates, on the fleet's own Alembic branch) a SQLite or
+PostgreSQL database. Writers go through ``store.write()``: one transaction, and one writer at a
+time (a process lock, plus a PostgreSQL advisory lock across processes), so ingest, re-match
+and triage never interleave half-way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from routerwatch.kb.db import safe_url
+from routerwatch.server.store import schema
+from routerwatch.server.store.db import StoreError, create_engine, default_url, migrate
+from routerwatch.server.timeutil import now
+
+__all__ = ["FleetStore", "StoreError", "default_url", "schema"]
+
+_ADVISORY_KEY = 0x72775F66  # "rw_f": one fleet writer at a time across server processes
+
+
+class FleetStore:
+    """The fleet database behind one engine."""
+
+    def __init__(self, url: str | None = None, *, pool_size: int = 10) -> None:
+        self.url = url or default_url()
+        self.engine = create_engine(self.url)
+        self._lock = threading.RLock()
+        try:
+            migrate(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    @property
+    def display_url(self) -> str:
+        return safe_url(self.engine.url)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction, the only writer while it lasts."""
+        with self._lock, self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ organisations, sites
+    def ensure_org(self, conn: Connection, name: str, *, system: bool = False) -> int:
+        row = conn.execute(sa.select(schema.orgs.c.id).where(schema.orgs.c.name == name)).first()
+        if row is not None:
+            if system:
+                conn.execute(sa.update(schema.orgs).where(schema.orgs.c.id == row[0])
+                             .values(system=True))
+            return int(row[0])
+        return int(conn.execute(sa.insert(schema.orgs).values(
+            name=name, system=system, created_at=now()).returning(schema.orgs.c.id)).scalar_one())
+
+    def ensure_site(self, conn: Connection, org_id: int, name: str) -> int:
+        s = schema.sites
+        row = conn.execute(sa.select(s.c.id).where(s.c.org_id == org_id, s.c.name == name)).first()
+        if row is not None:
+            return int(row[0])
+        return int(conn.execute(sa.insert(s).values(
+            org_id=org_id, name=name, created_at=now()).returning(s.c.id)).scalar_one())
+
+    def get_state(self, conn: Connection, key: str) -> str | None:
+        row = conn.execute(sa.select(schema.state.c.value).where(schema.state.c.key == key)).first()
+        return None if row is None else str(row[0])
+
+    def set_state(self, conn: Connection, key: str, value: str) -> None:
+        done = conn.execute(sa.update(schema.state).where(schema.state.c.key == key)
+                            .values(value=value)).rowcount
+        if not done:
+            conn.execute(sa.insert(schema.state).values(key=key, value=value))
+
+
+def check_url(url: str) -> None:
+    """Raise StoreError for a URL the store cannot use (before starting anything)."""
+    create_engine(url).dispose()
+

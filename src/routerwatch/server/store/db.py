@@ -1,0 +1,64 @@
+"""Engines and migrations of the fleet store (Alembic, through its API, on its own branch)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from routerwatch import config
+from routerwatch.kb import db as kbdb
+from routerwatch.kb.errors import KBError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "fleet_alembic_version"
+
+
+class StoreError(Exception):
+    """The fleet database cannot be opened or used; the message is one line."""
+
+
+def default_url() -> str:
+    """SQLite in the user's data directory ($ROUTERWATCH_HOME, else XDG data home)."""
+    return f"sqlite:///{config.data_dir() / 'fleet.db'}"
+
+
+def create_engine(url: str) -> Engine:
+    """An engine with the same URL rules and SQLite pragmas as the knowledge base's."""
+    try:
+        engine = kbdb.create_engine(url)
+    except KBError as exc:
+        raise StoreError(str(exc)) from None
+    return engine
+
+
+def _config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(False).replace("%", "%%"))
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the fleet tables to the newest revision of the fleet branch (no-op when there)."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    cfg = _config(engine)
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    try:
+        with engine.begin() as conn:
+            ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+            if ctx.get_current_revision() == head:
+                return
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"cannot open fleet database {kbdb.safe_url(engine.url)}: {kbdb._short(exc)}"
+        ) from None

@@ -1,0 +1,115 @@
+"""Helpers for the fleet server tests: a `routerwatch serve` process, tokens, uploads."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+DATA = Path(__file__).parent / "data"
+HOST = "127.6.0.1"
+
+
+def free_port(host: str = HOST) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """One `routerwatch serve` process and an HTTP client for it."""
+
+    def __init__(self, db: str, kb: str, home: Path, extra: list[str]) -> None:
+        self.db, self.kb, self.home, self.extra = db, kb, home, extra
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = home / f"server-{self.port}.log"
+
+    def start(self, timeout: float = 60.0) -> Server:
+        env = dict(os.environ, ROUTERWATCH_HOME=str(self.home))
+        cmd = [sys.executable, "-m", "routerwatch", "serve", "--host", HOST, "--port",
+               str(self.port), "--db", self.db, "--kb-db", self.kb, "--tick", "0.3",
+               "--kb-poll", "1", *self.extra]
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=open(self.log, "ab"))  # noqa: SIM115
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"server did not come up: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(10)
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def client(self, token: str | None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+    def wait_idle(self, token: str, timeout: float = 60.0) -> None:
+        """Until no re-match is pending."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not httpx.get(self.url + "/health", timeout=5).json()["rematch_pending"]:
+                return
+            time.sleep(0.2)
+        raise AssertionError("re-match did not finish")
+
+
+def make_token(db: str, org: str, role: str, *, system: bool = False,
+               expires_days: float | None = 30) -> str:
+    """Create a token straight in the store (as `routerwatch serve token create` does)."""
+    from datetime import timedelta
+
+    from routerwatch.server.auth import create_token
+    from routerwatch.server.store import FleetStore
+
+    store = FleetStore(db)
+    try:
+        with store.write() as conn:
+            org_id = store.ensure_org(conn, org, system=system)
+            made = create_token(conn, org_id, f"{org}-{role}", role,
+                                expires_in=timedelta(days=expires_days) if expires_days else None)
+    finally:
+        store.close()
+    return made.token
+
+
+def lab_report() -> dict[str, Any]:
+    """A real scan of the lab (tests/server/data/README.md says how it was made)."""
+    data: dict[str, Any] = json.loads((DATA / "lab-scan.json").read_text())
+    return data
+
+
+def upload_doc(run_id: str, report: dict[str, Any], *, site: str = "hq",
+               observed_at: str | None = None, **extra: Any) -> dict[str, Any]:
+    doc = {"run_id": run_id, "site": site, "report": report, **extra}
+    if observed_at:
+        doc["observed_at"] = observed_at
+    return doc
