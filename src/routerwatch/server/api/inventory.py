@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from routerwatch.server.api import models as m
@@ -21,7 +22,7 @@ from routerwatch.server.api.deps import (
     row_dict,
 )
 from routerwatch.server.auth import Principal
-from routerwatch.server.ingest import ConflictError, ingest
+from routerwatch.server.ingest import ConflictError, IngestResult, ingest
 from routerwatch.server.store import schema as t
 from routerwatch.server.wire import WireError, parse_upload
 
@@ -194,7 +195,7 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/uploads", response_model=m.UploadResult, tags=["ingest"],
+@router.post("/uploads", response_model=IngestResult, tags=["ingest"],
              responses={200: {"description": "already ingested (same run id and body)"},
                         201: {"description": "ingested"}, 409: {"description": "run id reused"},
                         413: {"description": "too large"}, 422: {"description": "invalid"}},
@@ -219,6 +220,4 @@ async def upload(request: Request, p: Principal = Depends(role("operator"))) -> 
                                          settings=context.config.settings)
     except ConflictError as exc:
         raise HTTPException(409, str(exc)) from None
-    out = m.UploadResult(**vars(result))
-    return Response(out.model_dump_json(), status_code=200 if result.duplicate else 201,
-                    media_type="application/json")
+    return JSONResponse(asdict(result), status_code=200 if result.duplicate else 201)

@@ -150,15 +150,6 @@ class EventList(BaseModel):
     next_after: int | None
 
 
-class UploadResult(BaseModel):
-    upload_id: int
-    run_id: str
-    duplicate: bool
-    devices: int
-    new_devices: int
-    events: int
-
-
 class UploadOut(BaseModel):
     id: int
     site_id: int
