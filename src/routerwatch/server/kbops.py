@@ -29,7 +29,7 @@ MIN_INTERVAL = 300
 
 def record_change(store: FleetStore, knowledge: Knowledge, kind: str, detail: str) -> int | None:
     """Record a KB change (when there is one) and tell every organisation about it."""
-    with store.write() as conn:
+    with knowledge.changing, store.write() as conn:
         change = knowledge.sync_change(conn, kind, detail)
         if change is not None:
             orgs = conn.execute(sa.select(t.orgs.c.id).order_by(t.orgs.c.id)).scalars().all()
@@ -46,12 +46,12 @@ def import_bytes(store: FleetStore, knowledge: Knowledge, body: bytes,
                  name: str) -> dict[str, Any]:
     """Import one uploaded file (bundle, NVD/CVE 5/KEV JSON, EPSS CSV) and record the change."""
     safe = "".join(c for c in Path(name).name if c.isalnum() or c in "._-")[:100] or "upload"
-    with tempfile.TemporaryDirectory(prefix="rw-kb-") as tmp:
+    with knowledge.changing, tempfile.TemporaryDirectory(prefix="rw-kb-") as tmp:
         path = Path(tmp) / safe
         path.write_bytes(body)
         result = knowledge.kb.import_paths([path])
+        change = record_change(store, knowledge, "import", f"import of {safe}")
     summary = result.summary()
-    change = record_change(store, knowledge, "import", f"import of {safe}")
     return {"file": safe, "result": summary[:2000], "kb_change": change}
 
 
@@ -81,11 +81,14 @@ def run_sync(store: FleetStore, knowledge: Knowledge, source: str) -> str:
     from routerwatch.kb.sync import SyncOptions, sync
 
     s = t.schedules
-    try:
-        lines = sync(knowledge.kb, SyncOptions(sources=[source], deadline=600.0))
-        status = "ok: " + "; ".join(lines)
-    except KBError as exc:
-        status = f"failed: {exc}"
+    with knowledge.changing:
+        try:
+            lines = sync(knowledge.kb, SyncOptions(sources=[source], deadline=600.0))
+            status = "ok: " + "; ".join(lines)
+        except KBError as exc:
+            status = f"failed: {exc}"
+        if status.startswith("ok"):
+            record_change(store, knowledge, "sync", f"scheduled {source} sync")
     moment = now()
     with store.write() as conn:
         interval = conn.execute(sa.select(s.c.interval_seconds).where(
@@ -94,8 +97,6 @@ def run_sync(store: FleetStore, knowledge: Knowledge, source: str) -> str:
             last_run=moment, last_status=status[:2000],
             next_run=moment + timedelta(seconds=int(interval))))
     log.info("kb sync", extra={"source": source, "status": status[:200]})
-    if status.startswith("ok"):
-        record_change(store, knowledge, "sync", f"scheduled {source} sync")
     return status
 
 

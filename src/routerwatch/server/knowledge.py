@@ -48,6 +48,7 @@ class Knowledge:
         if starter:
             ensure_starter(self.kb)
         self._lock = threading.RLock()
+        self.changing = threading.RLock()  # held while the KB is written and its change recorded
         self._engines: Engines | None = None
         self.change_id = 0
         self._cache: OrderedDict[IdentityKey, tuple[Finding, ...]] = OrderedDict()
