@@ -42,6 +42,8 @@ def serve(
                                help="Seconds between background rounds."),
     kb_poll: float = typer.Option(60.0, "--kb-poll", min=1, max=86400,
                                   help="Seconds between checks for KB changes and staleness."),
+    rematch_chunk: int = typer.Option(2000, "--rematch-chunk", min=1, max=100_000,
+                                      help="Devices per re-match transaction."),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error."),
 ) -> None:
     """Start the server (SQLite by default; logs are JSON lines on stderr; SIGTERM stops it
@@ -62,7 +64,8 @@ def serve(
         db=db, kb_db=kb_db, host=host, port=port, max_upload=max_upload_mb * 1024 * 1024,
         settings=Settings(gone_after_runs=gone_after_runs,
                           gone_after=timedelta(hours=gone_after_hours), epss_jump=epss_jump),
-        worker=WorkerOptions(tick=tick, kb_poll=kb_poll), log_level=log_level.lower(),
+        worker=WorkerOptions(tick=tick, kb_poll=kb_poll, rematch_chunk=rematch_chunk),
+        log_level=log_level.lower(),
     )
     from routerwatch.server.app import serve as run
 
