@@ -35,7 +35,11 @@ class Server:
         self.log = home / f"server-{self.port}.log"
 
     def start(self, timeout: float = 60.0) -> Server:
-        env = dict(os.environ, ROUTERWATCH_HOME=str(self.home))
+        # KB syncs (a schedule set through the API) must never leave loopback in tests:
+        # point every feed at a closed port in our own range.
+        dead = f"http://{HOST}:9/"
+        env = dict(os.environ, ROUTERWATCH_HOME=str(self.home), ROUTERWATCH_NVD_URL=dead,
+                   ROUTERWATCH_KEV_URL=dead, ROUTERWATCH_EPSS_URL=dead)
         cmd = [sys.executable, "-m", "routerwatch", "serve", "--host", HOST, "--port",
                str(self.port), "--db", self.db, "--kb-db", self.kb, "--tick", "0.3",
                "--kb-poll", "1", *self.extra]

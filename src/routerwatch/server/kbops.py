@@ -49,6 +49,7 @@ def import_bytes(store: FleetStore, knowledge: Knowledge, body: bytes,
     with knowledge.changing, tempfile.TemporaryDirectory(prefix="rw-kb-") as tmp:
         path = Path(tmp) / safe
         path.write_bytes(body)
+        knowledge.kb.engine.dispose()  # idle pooled readers would block SQLite's bulk journal
         result = knowledge.kb.import_paths([path])
         change = record_change(store, knowledge, "import", f"import of {safe}")
     summary = result.summary()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -12,12 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from routerwatch.kb import KBError
 from routerwatch.server import kbops
 from routerwatch.server.api import models as m
-from routerwatch.server.api.deps import ctx, role, row_dict, system_admin
+from routerwatch.server.api.deps import ObjectId, ctx, no_nul, role, row_dict, system_admin
 from routerwatch.server.api.inventory import read_body
 from routerwatch.server.auth import Principal, create_token, revoke_token
 from routerwatch.server.store import schema as t
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(no_nul)])
 TOKEN_COLS = ("id", "name", "role", "created_at", "expires_at", "revoked_at")
 
 
@@ -46,7 +46,8 @@ def new_token(body: m.TokenIn, request: Request, p: Principal = Depends(role("ad
 
 @router.delete("/tokens/{token_id}", status_code=204, tags=["admin"],
                responses={404: {"description": "no such token"}})
-def delete_token(token_id: int, request: Request, p: Principal = Depends(role("admin"))) -> None:
+def delete_token(token_id: ObjectId, request: Request,
+                 p: Principal = Depends(role("admin"))) -> None:
     """Revoke a token of the caller's organisation (at once)."""
     with ctx(request).store.write() as conn:
         if not revoke_token(conn, p.org_id, token_id):
@@ -87,7 +88,7 @@ async def kb_import(request: Request, name: str = Query(..., min_length=1, max_l
 
 @router.put("/kb/schedules/{source}", tags=["kb"],
             responses={422: {"description": "bad source or interval"}})
-def put_schedule(source: str, body: m.ScheduleIn, request: Request,
+def put_schedule(source: Literal["nvd", "kev", "epss"], body: m.ScheduleIn, request: Request,
                  p: Principal = Depends(system_admin)) -> dict[str, Any]:
     """Sync ``source`` (nvd, kev, epss) every ``interval_seconds`` (stored; survives restarts)."""
     try:

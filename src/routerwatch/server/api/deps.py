@@ -7,9 +7,9 @@ import io
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +18,7 @@ from routerwatch.server.auth import AuthError, Principal, authenticate
 from routerwatch.server.context import ServerContext
 from routerwatch.server.timeutil import iso
 
+ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1, description="object id")]
 bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer rwt_…`")
 MAX_LIMIT = 1000
 
@@ -43,6 +44,13 @@ async def caller(request: Request,
         raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
     request.state.principal = principal
     return principal
+
+
+def no_nul(request: Request) -> None:
+    """Refuse NUL characters in the query (PostgreSQL text cannot hold them)."""
+    if "\x00" in str(request.url.query) or "%00" in str(request.url.query) or \
+            "\x00" in request.url.path:
+        raise HTTPException(422, "NUL characters are not allowed")
 
 
 def role(name: str) -> Callable[..., Any]:

@@ -8,12 +8,12 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 
 from routerwatch.server.api import models as m
-from routerwatch.server.api.deps import ctx, role, row_dict
+from routerwatch.server.api.deps import ctx, no_nul, role, row_dict
 from routerwatch.server.auth import Principal
 from routerwatch.server.events import SEVERITIES, TYPES
 from routerwatch.server.store import schema as t
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(no_nul)])
 
 
 @router.get("/events", response_model=m.EventList, tags=["events"])

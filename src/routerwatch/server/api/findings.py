@@ -9,10 +9,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from routerwatch.server.api import models as m
 from routerwatch.server.api.deps import (
+    ObjectId,
     Page,
     csv_response,
     ctx,
     json_download,
+    no_nul,
     paged,
     role,
     row_dict,
@@ -24,7 +26,7 @@ from routerwatch.server.triage import TriageError, triage
 from routerwatch.server.vex import build_vex
 from routerwatch.server.wire import WireError, parse_time
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(no_nul)])
 viewer = role("viewer")
 COLUMNS = ("id", "device_id", "site", "vendor", "model", "cve", "state", "match_status", "kev",
            "kev_date", "epss", "cvss", "severity", "fixed_in", "first_seen", "fixed_at",
@@ -84,7 +86,7 @@ def list_findings(
 @router.post("/findings/{finding_id}/triage", response_model=m.FindingOut, tags=["findings"],
              responses={404: {"description": "no such finding"},
                         422: {"description": "invalid triage"}})
-def triage_finding(finding_id: int, body: m.TriageIn, request: Request,
+def triage_finding(finding_id: ObjectId, body: m.TriageIn, request: Request,
                    p: Principal = Depends(role("operator"))) -> Any:
     """Accept the risk (reason + expiry), mark a false positive (reason), or reopen."""
     try:

@@ -14,9 +14,11 @@ from starlette.concurrency import run_in_threadpool
 
 from routerwatch.server.api import models as m
 from routerwatch.server.api.deps import (
+    ObjectId,
     Page,
     csv_response,
     ctx,
+    no_nul,
     paged,
     role,
     row_dict,
@@ -26,7 +28,7 @@ from routerwatch.server.ingest import ConflictError, IngestResult, ingest
 from routerwatch.server.store import schema as t
 from routerwatch.server.wire import WireError, parse_upload
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(no_nul)])
 viewer = role("viewer")
 DEVICE_JSON = ("open_ports", "indicators", "policy")
 DEVICE_COLUMNS = ("id", "site", "device_key", "state", "address", "vendor", "model", "hardware",
@@ -136,7 +138,7 @@ def finding_rows(conn: sa.Connection, cond: list[Any], limit: int | None,
 
 
 @router.get("/devices/{device_id}", response_model=m.DeviceDetail, tags=["inventory"])
-def get_device(device_id: int, request: Request, p: Principal = Depends(viewer)) -> Any:
+def get_device(device_id: ObjectId, request: Request, p: Principal = Depends(viewer)) -> Any:
     d = t.devices
     with ctx(request).store.read() as conn:
         rows = device_rows(conn, [d.c.org_id == p.org_id, d.c.id == device_id], 1, 0)
@@ -148,7 +150,7 @@ def get_device(device_id: int, request: Request, p: Principal = Depends(viewer))
 
 
 @router.get("/devices/{device_id}/history", response_model=m.DeviceHistory, tags=["inventory"])
-def device_history(device_id: int, request: Request,
+def device_history(device_id: ObjectId, request: Request,
                    sightings: int = Query(100, ge=1, le=1000),
                    p: Principal = Depends(viewer)) -> Any:
     """Identity and firmware history, open ports over time, the newest sightings."""
@@ -213,6 +215,8 @@ async def upload(request: Request, p: Principal = Depends(role("operator"))) -> 
         parsed = parse_upload(data)
     except WireError as exc:
         raise HTTPException(422, str(exc)) from None
+    if b"\\u0000" in body:
+        raise HTTPException(422, "NUL characters are not allowed in an upload")
     digest = hashlib.sha256(body).hexdigest()
     try:
         result = await run_in_threadpool(ingest, context.store, context.knowledge, p.org_id,

@@ -25,8 +25,11 @@ class SiteList(PageBase):
     items: list[Site]
 
 
+NO_NUL = r"^[^\x00]*$"
+
+
 class SiteIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
 
 
 class Device(BaseModel):
@@ -125,7 +128,7 @@ class DeviceHistory(BaseModel):
 
 class TriageIn(BaseModel):
     state: Literal["open", "accepted", "false_positive"]
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
     expires_at: str | None = Field(default=None, max_length=40,
                                    description="ISO 8601; required for accepted")
 
@@ -170,7 +173,7 @@ class UploadList(PageBase):
 
 
 class TokenIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     role: Literal["viewer", "operator", "admin"]
     expires_in_days: int | None = Field(default=90, ge=1, le=3650)
 
