@@ -42,16 +42,27 @@ def record_change(store: FleetStore, knowledge: Knowledge, kind: str, detail: st
     return change
 
 
-def import_bytes(store: FleetStore, knowledge: Knowledge, body: bytes,
-                 name: str) -> dict[str, Any]:
-    """Import one uploaded file (bundle, NVD/CVE 5/KEV JSON, EPSS CSV) and record the change."""
+class KBBusy(Exception):
+    """Another import or sync is writing the KB right now."""
+
+
+def import_bytes(store: FleetStore, knowledge: Knowledge, body: bytes, name: str,
+                 wait: float = 10.0) -> dict[str, Any]:
+    """Import one uploaded file (bundle, NVD/CVE 5/KEV JSON, EPSS CSV) and record the change.
+
+    KBBusy when another import or a sync holds the KB for longer than ``wait`` seconds."""
     safe = "".join(c for c in Path(name).name if c.isalnum() or c in "._-")[:100] or "upload"
-    with knowledge.changing, tempfile.TemporaryDirectory(prefix="rw-kb-") as tmp:
-        path = Path(tmp) / safe
-        path.write_bytes(body)
-        knowledge.kb.engine.dispose()  # idle pooled readers would block SQLite's bulk journal
-        result = knowledge.kb.import_paths([path])
-        change = record_change(store, knowledge, "import", f"import of {safe}")
+    if not knowledge.changing.acquire(timeout=wait):
+        raise KBBusy("a KB sync or import is running; try again later")
+    try:
+        with tempfile.TemporaryDirectory(prefix="rw-kb-") as tmp:
+            path = Path(tmp) / safe
+            path.write_bytes(body)
+            knowledge.kb.engine.dispose()  # idle pooled readers would block the bulk journal
+            result = knowledge.kb.import_paths([path])
+            change = record_change(store, knowledge, "import", f"import of {safe}")
+    finally:
+        knowledge.changing.release()
     summary = result.summary()
     return {"file": safe, "result": summary[:2000], "kb_change": change}
 

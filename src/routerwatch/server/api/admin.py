@@ -68,6 +68,7 @@ def kb_status(request: Request, p: Principal = Depends(role("viewer"))) -> dict[
 
 
 @router.post("/kb/import", tags=["kb"], status_code=201,
+             responses={409: {"description": "another import or sync is running"}},
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/octet-stream": {"schema": {"type": "string",
                                                          "format": "binary"}}}}})
@@ -82,6 +83,8 @@ async def kb_import(request: Request, name: str = Query(..., min_length=1, max_l
                                          body, name)
     except KBError as exc:
         raise HTTPException(422, str(exc)) from None
+    except kbops.KBBusy as exc:
+        raise HTTPException(409, str(exc)) from None
     context.worker.kick()
     return result
 

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(no_nul)])
 @router.get("/events", response_model=m.EventList, tags=["events"])
 def list_events(
     request: Request,
-    after: int = Query(0, ge=0, le=2**62, description="only events with a larger id"),
+    after: int = Query(0, ge=0, le=2**31 - 1, description="only events with a larger id"),
     limit: int = Query(100, ge=1, le=1000),
     type: list[str] | None = Query(None, description=f"one or more of {', '.join(TYPES)}; "
                                    "a prefix ending in '.' (\"finding.\") selects a family"),
