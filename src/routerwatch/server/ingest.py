@@ -8,7 +8,7 @@ committed is applied whole; one that is not is not applied at all.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,8 @@ from sqlalchemy.engine import Connection
 
 from routerwatch.assess import assess
 from routerwatch.identity import compare_versions
-from routerwatch.models import Evidence, Finding, Indicator
+from routerwatch.models import Finding, Indicator, replace
+from routerwatch.schema import from_builtins, to_builtins
 from routerwatch.server import events as ev
 from routerwatch.server import lifecycle
 from routerwatch.server.knowledge import Knowledge, findings_digest
@@ -261,7 +262,7 @@ def _apply(store: FleetStore, conn: Connection, knowledge: Knowledge, org_id: in
             "model": ident.model, "hardware": ident.hardware, "firmware": ident.firmware,
             "region": ident.region, "confidence": ident.confidence,
             "open_ports": json.dumps(sorted(new_ports)),
-            "indicators": json.dumps([i.to_dict() for i in h.indicators], default=str),
+            "indicators": json.dumps([to_builtins(i) for i in h.indicators], default=str),
             "policy": json.dumps(sorted(h.policy)), "risk": risk, "risk_level": level,
             "eol": eol, "open_findings": counts[0], "kev_open": counts[1],
             "matched_kb": kb_change, "findings_digest": findings_digest(found),
@@ -325,14 +326,5 @@ __all__ = ["ConflictError", "IngestResult", "Settings", "ingest"]
 
 
 def indicators_from_json(text: str | None) -> tuple[Indicator, ...]:
-    """The device's current indicators as stored (``Indicator.to_dict`` rows)."""
-    out = []
-    for d in _loads(text):
-        out.append(Indicator(
-            rule=d["rule"], kind=d["kind"], title=d.get("title", ""),
-            certainty=d.get("certainty", "low"), campaign=d.get("campaign"), port=d.get("port"),
-            references=tuple(d.get("references") or ()),
-            evidence=tuple(Evidence(e.get("source", ""), e.get("value", ""))
-                           for e in d.get("evidence") or ()),
-        ))
-    return tuple(out)
+    """The device's current indicators as stored (the schema's plain form)."""
+    return tuple(from_builtins(d, Indicator) for d in _loads(text))

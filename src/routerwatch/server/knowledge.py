@@ -12,14 +12,13 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from routerwatch.kb import KnowledgeBase, ensure_starter
-from routerwatch.models import DeviceIdentity, Finding
+from routerwatch.models import DeviceIdentity, Finding, replace
 from routerwatch.pipeline import Engines, load_engines
 from routerwatch.server.store import schema as t
 from routerwatch.server.timeutil import now

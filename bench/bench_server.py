@@ -1,0 +1,318 @@
+"""Benchmark of the fleet server (issue 11): ingest rate, inventory API latency, re-match.
+
+    .venv/bin/python bench/bench_server.py [--db-url URL] [--devices 100000] [--rps 500]
+
+1. Ingest: a real `routerwatch serve` (uvicorn, 127.6.0.1) on PostgreSQL; 2 clients POST
+   uploads of 200 hosts each (the lab scan of tests/server/data, replicated with their own
+   device keys) for the first sighting of 6,000 devices, then again (re-sightings, the steady
+   state of a monitored fleet). Figure: observations per second, whole uploads included.
+2. Inventory API: the same server, open-loop 500 req/s for 10 s over a mix of
+   GET /api/v1/devices (page of 50; vendor / KEV / risk filters; one device); latency p50/p99.
+3. Re-match: 100,000 devices put in the store through the ingest code (in-process), then a KB
+   update (KEV entry added), timed: the re-match the server's worker runs (same function).
+Needs PostgreSQL on 127.0.0.1:5432 (database `test`); each run uses a private schema.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+REPO = Path(__file__).resolve().parent.parent
+LAB = REPO / "tests/server/data/lab-scan.json"
+KEV = REPO / "tests/fixtures/kev/known_exploited_vulnerabilities.json"
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+HOST = "127.6.0.1"
+
+
+def schema_url() -> tuple[str, str]:
+    name = "bench_" + uuid.uuid4().hex[:10]
+    eng = sa.create_engine(PG)
+    with eng.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+    eng.dispose()
+    return f"{PG}?options=-csearch_path%3D{name}", name
+
+
+def drop_schema(name: str) -> None:
+    eng = sa.create_engine(PG)
+    with eng.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
+    eng.dispose()
+
+
+def hosts(copies: int, tag: str) -> list[dict[str, Any]]:
+    base = json.loads(LAB.read_text())["hosts"]
+    out = []
+    for i in range(copies):
+        for h in base:
+            c = copy.deepcopy(h)
+            c["device_key"] = f"{tag}-{i}-{h['address']}"
+            out.append(c)
+    return out
+
+
+def report(hs: list[dict[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(LAB.read_text())
+    data["hosts"] = hs
+    return data
+
+
+def kev_update() -> bytes:
+    data = json.loads(KEV.read_text())
+    data["catalogVersion"] = "2026.11.06"
+    data["vulnerabilities"].insert(0, {
+        "cveID": "CVE-2023-39745", "vendorProject": "TP-Link", "product": "TL-WR841N",
+        "vulnerabilityName": "bench entry", "dateAdded": "2026-11-06",
+        "shortDescription": "bench entry", "requiredAction": "x", "dueDate": "2026-11-27",
+        "knownRansomwareCampaignUse": "Unknown", "notes": "", "cwes": []})
+    data["count"] = len(data["vulnerabilities"])
+    return json.dumps(data).encode()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def vm_hwm(pid: int) -> str:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM"):
+            return line.split(":", 1)[1].strip()
+    return "?"
+
+
+def kb_copy(tmp: Path) -> str:
+    from routerwatch.kb import ensure_starter, open_kb
+
+    url = f"sqlite:///{tmp / 'kb.db'}"
+    with open_kb(url) as kb:
+        ensure_starter(kb)
+    return url
+
+
+def token(db: str, org: str = "bench") -> str:
+    from routerwatch.server.auth import create_token
+    from routerwatch.server.store import FleetStore
+
+    store = FleetStore(db)
+    with store.write() as conn:
+        made = create_token(conn, store.ensure_org(conn, org, system=True), "bench", "admin")
+    store.close()
+    return made.token
+
+
+# --------------------------------------------------------------------------- 1 + 2: live server
+def run_server(db: str, kb: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    dead = f"http://{HOST}:9/"
+    env = dict(os.environ, ROUTERWATCH_HOME=str(tmp), ROUTERWATCH_NVD_URL=dead,
+               ROUTERWATCH_KEV_URL=dead, ROUTERWATCH_EPSS_URL=dead)
+    proc = subprocess.Popen([sys.executable, "-m", "routerwatch", "serve", "--host", HOST,
+                             "--port", str(port), "--db", db, "--kb-db", kb, "--log-level",
+                             "warning"], env=env, stderr=open(tmp / "server.log", "ab"))  # noqa: SIM115
+    url = f"http://{HOST}:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("server did not start: " + (tmp / "server.log").read_text()[-2000:])
+
+
+def bench_ingest(url: str, tok: str, devices: int, per_upload: int = 200) -> dict[str, float]:
+    copies = max(1, devices // 27)
+    all_hosts = hosts(copies, "ing")
+    batches = [all_hosts[i:i + per_upload] for i in range(0, len(all_hosts), per_upload)]
+    out = {}
+    for label in ("first sighting", "re-sighting"):
+        docs = [{"run_id": f"{label[:2]}-{i}", "site": f"site-{i % 10}", "complete": False,
+                 "report": report(b)} for i, b in enumerate(batches)]
+        bodies = [json.dumps(d).encode() for d in docs]
+        lock = threading.Lock()
+        queue = list(range(len(bodies)))
+
+        def worker(lock: threading.Lock = lock, queue: list[int] = queue,
+                   bodies: list[bytes] = bodies) -> None:
+            with httpx.Client(base_url=url, timeout=120, headers={
+                    "Authorization": f"Bearer {tok}", "Content-Type": "application/json"}) as c:
+                while True:
+                    with lock:
+                        if not queue:
+                            return
+                        i = queue.pop(0)
+                    r = c.post("/api/v1/uploads", content=bodies[i])
+                    assert r.status_code == 201, r.text
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        took = time.perf_counter() - started
+        out[label] = len(all_hosts) / took
+        print(f"ingest, {label}: {len(all_hosts)} observations in {len(bodies)} uploads, "
+              f"{took:.1f} s -> {len(all_hosts) / took:,.0f} observations/s", flush=True)
+    return out
+
+
+async def _load(url: str, tok: str, rps: int, seconds: float, ids: list[int]) -> list[float]:
+    paths = ["/api/v1/devices?limit=50", "/api/v1/devices?vendor=tp-link&limit=50",
+             "/api/v1/devices?kev=true&limit=50", "/api/v1/devices?risk_min=80&limit=50"]
+    lat: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits,
+                                 headers={"Authorization": f"Bearer {tok}"}) as c:
+        async def one(path: str) -> None:
+            nonlocal errors
+            t0 = time.perf_counter()
+            r = await c.get(path)
+            lat.append(time.perf_counter() - t0)
+            if r.status_code != 200:
+                errors += 1
+
+        tasks = []
+        start = time.perf_counter()
+        n = int(rps * seconds)
+        for i in range(n):
+            due = start + i / rps
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            path = paths[i % 4] if i % 5 else f"/api/v1/devices/{ids[i % len(ids)]}"
+            tasks.append(asyncio.create_task(one(path)))
+        await asyncio.gather(*tasks)
+        took = time.perf_counter() - start
+    print(f"  sent {n} requests in {took:.1f} s ({n / took:.0f} req/s achieved), "
+          f"{errors} errors", flush=True)
+    return lat
+
+
+def bench_api(url: str, tok: str, rps: int, seconds: float) -> dict[str, float]:
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tok}"}) as c:
+        ids = [d["id"] for d in c.get("/api/v1/devices", params={"limit": 200}).json()["items"]]
+    asyncio.run(_load(url, tok, 50, 2, ids))  # warm-up
+    lat = sorted(asyncio.run(_load(url, tok, rps, seconds, ids)))
+    p50 = statistics.median(lat) * 1000
+    p99 = lat[int(len(lat) * 0.99) - 1] * 1000
+    print(f"inventory API at {rps} req/s: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+          f"max {lat[-1] * 1000:.1f} ms", flush=True)
+    return {"p50": p50, "p99": p99}
+
+
+# --------------------------------------------------------------------------- 3: re-match
+def bench_rematch(db: str, kb: str, devices: int) -> dict[str, float]:
+    from routerwatch.server import kbops, rematch
+    from routerwatch.server.ingest import ingest
+    from routerwatch.server.knowledge import Knowledge
+    from routerwatch.server.store import FleetStore
+    from routerwatch.server.wire import parse_upload
+
+    store = FleetStore(db)
+    knowledge = Knowledge(kb)
+    kbops.record_change(store, knowledge, "external", "bench start")
+    with store.write() as conn:
+        org = store.ensure_org(conn, "rematch-bench")
+    base = json.loads(LAB.read_text())["hosts"]
+    variants = ["V1.0.9.88_10.2.88", "V1.0.11.116_10.2.100", "V1.0.4.84_10.0.58"]
+    started = time.perf_counter()
+    batch: list[dict[str, Any]] = []
+    run = 0
+    for i in range(devices):
+        h = copy.deepcopy(base[i % len(base)])
+        h["device_key"] = f"rm-{i}"
+        if h["identity"]["model"] == "R7000":  # some firmware variety: more distinct identities
+            h["identity"]["firmware"] = variants[(i // 27) % 3]
+        batch.append(h)
+        if len(batch) == 5000 or i == devices - 1:
+            doc = {"run_id": f"rm-{run}", "site": f"s{run % 20}", "complete": False,
+                   "report": report(batch)}
+            ingest(store, knowledge, org, parse_upload(doc), f"d{run}")
+            batch, run = [], run + 1
+    fill = time.perf_counter() - started
+    print(f"re-match: {devices:,} devices stored through ingest in {fill:.0f} s "
+          f"({devices / fill:,.0f}/s in-process)", flush=True)
+    started = time.perf_counter()
+    result = kbops.import_bytes(store, knowledge, kev_update(), "kev.json")
+    imported = time.perf_counter() - started
+    started = time.perf_counter()
+    done = rematch.rematch(store, knowledge)
+    took = time.perf_counter() - started
+    assert done is not None and done.done and done.devices == devices, done
+    print(f"re-match after a KB update ({result['file']}, KB import {imported:.1f} s): "
+          f"{done.devices:,} devices in {took:.1f} s, {done.diffed:,} changed, "
+          f"{done.events:,} events", flush=True)
+    store.close()
+    knowledge.close()
+    return {"seconds": took, "devices": float(done.devices)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--devices", type=int, default=100_000, help="re-match inventory size")
+    ap.add_argument("--ingest", type=int, default=6000, help="observations per ingest pass")
+    ap.add_argument("--rps", type=int, default=500)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--only", choices=["ingest", "api", "rematch"])
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="rw-bench-server-"))
+    os.environ["ROUTERWATCH_HOME"] = str(tmp)
+    kb = kb_copy(tmp)
+    try:
+        if args.only in (None, "ingest", "api"):
+            db, schema = schema_url()
+            try:
+                proc, url = run_server(db, kb, tmp)
+                tok = token(db)
+                try:
+                    if args.only in (None, "ingest"):
+                        bench_ingest(url, tok, args.ingest)
+                    else:
+                        bench_ingest(url, tok, 1000)
+                    if args.only in (None, "api"):
+                        bench_api(url, tok, args.rps, args.seconds)
+                    print(f"server peak RSS {vm_hwm(proc.pid)}", flush=True)
+                finally:
+                    proc.send_signal(signal.SIGTERM)
+                    proc.wait(60)
+            finally:
+                drop_schema(schema)
+        if args.only in (None, "rematch"):
+            db, schema = schema_url()
+            try:
+                bench_rematch(db, kb, args.devices)
+            finally:
+                drop_schema(schema)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"bench process peak RSS {rss:.0f} MB", flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
