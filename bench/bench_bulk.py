@@ -3,7 +3,8 @@
     .venv/bin/python bench/bench_bulk.py                      # 1,000,000 records, 1 and 2 workers
     .venv/bin/python bench/bench_bulk.py --records 200000 --workers 2
 
-The dataset is made by routerwatch.bulk.generate (lab routers + the long tail + junk), split
+The dataset is made by routerwatch.bulk.generate (lab routers, with --captures also the real
+devices of tests/captures, + the long tail + junk), split
 evenly over five files, one per format: Shodan (zstd), ZGrab2 (gzip), Censys (plain), masscan
 -oL (plain), nmap XML (plain); it is cached in --data. A "record" is one line of a line format
 (one host-port for Shodan/masscan, one host for ZGrab2/Censys) or one <host> of nmap XML.
@@ -23,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parent.parent
 FORMATS = (
     ("shodan", "shodan.jsonl.zst"),
     ("zgrab2", "zgrab2.jsonl.gz"),
@@ -32,7 +34,7 @@ FORMATS = (
 )
 
 
-def make_data(folder: Path, records: int) -> list[str]:
+def make_data(folder: Path, records: int, captures: Path | None = None) -> list[str]:
     from routerwatch.bulk.generate import write_dataset
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -43,7 +45,7 @@ def make_data(folder: Path, records: int) -> list[str]:
     each = records // len(FORMATS)
     started = time.monotonic()
     for seed, (fmt, name) in enumerate(FORMATS, start=1):
-        counts = write_dataset(folder / name, fmt, each, seed=seed)
+        counts = write_dataset(folder / name, fmt, each, seed=seed, captures=captures)
         print(f"  generated {fmt:<13} {counts}", flush=True)
     print(f"  generation took {time.monotonic() - started:.1f} s", flush=True)
     stamp.write_text("ok")
@@ -111,10 +113,16 @@ def main() -> int:
     ap.add_argument("--workers", default="1,2", help="comma-separated worker counts")
     ap.add_argument("--partitions", type=int, default=None)
     ap.add_argument("--data", type=Path, default=Path("/tmp/routerwatch-bench-bulk"))
+    ap.add_argument(
+        "--captures",
+        action="store_true",
+        help="add the real devices of tests/captures to the lab's as router templates",
+    )
     args = ap.parse_args()
-    folder = args.data / str(args.records)
+    captures = REPO / "tests" / "captures" if args.captures else None
+    folder = args.data / (f"{args.records}-captures" if captures else str(args.records))
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()}", flush=True)
-    paths = make_data(folder, args.records)
+    paths = make_data(folder, args.records, captures)
     size = sum(os.path.getsize(p) for p in paths)
     print(
         f"dataset: {args.records:,} records in {len(paths)} files, {size / 2**20:.0f} MiB on disk"

@@ -266,3 +266,33 @@ def test_http_from_parts_agrees_with_the_scanners_builder() -> None:
             )
             theirs = build_http_observation(80, "http", "GET", "/", raw, max_body=65536)
             assert mine == theirs, body
+
+
+def test_zgrab2_tls_module(tmp_path: Path) -> None:
+    """zgrab2's tls module (result = the TLS log) on the real handshake of http-https."""
+    import orjson
+
+    https = orjson.loads((FIXTURES / "zgrab2-testdata.jsonl").read_bytes().splitlines()[2])
+    handshake = https["data"]["http"]["result"]["response"]["request"]["tls_log"]
+    line = {"ip": "10.0.0.9", "data": {"tls": {"status": "success", "protocol": "tls",
+                                              "result": handshake}}}  # fmt: skip
+    path = tmp_path / "tls.jsonl"
+    path.write_bytes(orjson.dumps(line) + b"\n")
+    (record,), stats = read_all(path)
+    assert stats.malformed == 0
+    assert record.observation.open_ports == (443,)
+    assert record.observation.tls[0].subject == "CN=target"
+
+
+def test_nmap_scripts_from_generated_router_hosts(tmp_path: Path) -> None:
+    from routerwatch.bulk.generate import write_dataset
+    from routerwatch.fingerprint import Fingerprinter
+
+    path = tmp_path / "n.xml"
+    write_dataset(path, "nmap", 27, seed=3, router_share=1.0, each_lab_once=True)
+    records, stats = read_all(path)
+    assert stats.malformed == 0 and len(records) == 27
+    fp = Fingerprinter()
+    vendors = {fp.identify(r.observation).vendor for r in records}
+    assert {"TP-Link", "NETGEAR", "ASUS", "MikroTik"} <= vendors
+    assert any(b.text.startswith("xlogin:") for r in records for b in r.observation.banners)

@@ -35,6 +35,12 @@ def datasets(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     return [*out, str(folder / "shodan.jsonl.zst"), str(folder / "masscan.txt")]
 
 
+def _listening() -> list[str]:
+    import psutil
+
+    return [c.laddr.ip for c in psutil.Process().net_connections("tcp") if c.status == "LISTEN"]
+
+
 def tables(output: Path) -> dict[str, list[dict[str, object]]]:
     out = {}
     for name in ("devices", "findings", "indicators"):
@@ -76,6 +82,10 @@ def test_two_worker_cluster_matches_single_process(
         assert executor.workers == 2
         addresses = executor.client.scheduler_info()["address"]
         assert LOOPBACK in addresses
+        # every socket the cluster listens on is on this loopback address (no 0.0.0.0)
+        listening = [*executor.client.run(_listening).values(),
+                     executor.client.run_on_scheduler(_listening)]  # fmt: skip
+        assert listening and all(ip == LOOPBACK for ips in listening for ip in ips), listening
         dask = run_bulk(
             BulkOptions(datasets, tmp_path / "two", KbSource(url=kb_url), partitions=6), executor
         )
@@ -205,7 +215,7 @@ def test_memoising_changes_nothing(kb_url: str, tmp_path: Path) -> None:
         __import__("orjson").loads(p.read_bytes())
         for p in (tmp_path / "plain" / "_state" / "done").iterdir()
     ]
-    assert all(s["distinct_verdicts"] == 0 for s in states)  # really unmemoised
+    assert sum(s["distinct_verdicts"] for s in states) == plain.summary.hosts  # unmemoised
     assert memo.summary.to_dict() == plain.summary.to_dict()
     assert tables(tmp_path / "memo") == tables(tmp_path / "plain")
 
@@ -225,3 +235,48 @@ def test_assessment_key_covers_every_observation_field() -> None:
     http_fields = {"port", "scheme", "method", "path", "status", "headers", "body", "title",
                    "favicon_md5", "favicon_mmh3", "truncated"}  # fmt: skip
     assert {f.name for f in fields(HttpObservation)} == http_fields
+
+
+def test_summary_formats(kb_url: str, tmp_path: Path) -> None:
+    import csv
+    import io
+    import json
+
+    from routerwatch.bulk.render import render
+
+    result = run_bulk(
+        BulkOptions([str(FIXTURES / "zgrab2-routers.jsonl")], tmp_path, KbSource(url=kb_url),
+                    partitions=2)
+    )  # fmt: skip
+    data = json.loads(render(result, "json"))
+    assert data["summary"]["hosts"] == result.summary.hosts
+    rows = list(csv.DictReader(io.StringIO(render(result, "csv"))))
+    assert {"section", "key", "count"} == set(rows[0])
+    assert any(r["section"] == "Indicator hits" and r["key"] == "quad7-xlogin-7777" for r in rows)
+    page = render(result, "html")
+    assert page.startswith("<!doctype html>") and "quad7-xlogin-7777" in page
+    assert "<script" not in page
+
+
+def test_cli_on_an_existing_scheduler(kb_url: str, tmp_path: Path) -> None:
+    """`--scheduler tcp://…`: the CLI uses a cluster it did not start (here one on loopback);
+    each worker builds its engines once, whatever the number of partitions."""
+    from distributed import Client, LocalCluster
+
+    from routerwatch.bulk import engines
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host=LOOPBACK,
+                      dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
+        out = tmp_path / "o"
+        r = subprocess.run(
+            [sys.executable, "-m", "routerwatch", "assess", str(FIXTURES / "shodan-banners.jsonl"),
+             str(FIXTURES / "masscan.list"), "-o", str(out), "--scheduler",
+             cluster.scheduler_address, "--db", kb_url, "--partitions", "8", "-q", "-f", "json"],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        builds = client.run(lambda: engines.BUILDS["count"])
+    assert sorted(builds.values()) in ([1, 1], [0, 1])  # once per worker that got work
+    data = __import__("orjson").loads((out / "summary.json").read_bytes())
+    assert data["partitions"] == 8 and data["summary"]["routers"] > 0
+    assert (out / "summary.json").exists() and (out / "devices").is_dir()

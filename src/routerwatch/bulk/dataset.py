@@ -8,6 +8,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import zstandard
 
@@ -76,82 +77,77 @@ def parse_line(reader_name: str, where: str, line: bytes, stats: ReadStats) -> l
     return records
 
 
+def _open(chunk: Chunk) -> BinaryIO:
+    try:
+        return open_binary(chunk.path)
+    except OSError as exc:
+        raise DatasetError(f"{chunk.path}: cannot read ({exc.strerror or exc})") from exc
+
+
+def _lines(chunk: Chunk, stats: ReadStats) -> Iterator[tuple[str, bytes]]:
+    """(where, line) of a line chunk; overlong lines and a file that breaks off are counted."""
+    with _open(chunk) as stream:
+        try:
+            for number, line in iter_lines(stream, start=chunk.start, end=chunk.end):
+                stats.lines += 1
+                where = f"{chunk.where}:{number}"
+                if line is None:
+                    stats.bad(where, "line too long (skipped)")
+                else:
+                    yield where, line
+        except _BROKEN as exc:
+            reason = str(exc)[:120] or type(exc).__name__
+            stats.bad(chunk.where, f"file ends or breaks early ({reason})")
+
+
+def _whole(chunk: Chunk) -> bool:
+    reader = get_reader(chunk.reader)
+    return not reader.line_based or (
+        isinstance(reader, CensysReader) and not chunk.start and chunk.end is None
+        and _pretty_document(chunk.path)
+    )  # fmt: skip
+
+
 def route_chunk(chunk: Chunk, stats: ReadStats) -> Iterator[tuple[str, ScanRecord | bytes]]:
     """(address, what to spill) for one chunk: for line formats the raw line (parsed later, in
     its partition: the read stage only finds its address), for documents the parsed record.
     Lines without even an address are counted as malformed here."""
-    reader = get_reader(chunk.reader)
-    if not reader.line_based or (
-        isinstance(reader, CensysReader) and not chunk.start and chunk.end is None
-        and _pretty_document(chunk.path)
-    ):  # fmt: skip
+    if _whole(chunk):
         for record in read_chunk(chunk, stats):
             yield record.observation.address, record
         return
-    try:
-        stream = open_binary(chunk.path)
-    except OSError as exc:
-        raise DatasetError(f"{chunk.path}: cannot read ({exc.strerror or exc})") from exc
-    with stream:
+    reader = get_reader(chunk.reader)
+    tag = chunk.reader.encode()
+    for where, line in _lines(chunk, stats):
         try:
-            for number, line in iter_lines(stream, start=chunk.start, end=chunk.end):
-                stats.lines += 1
-                where = f"{chunk.where}:{number}"
-                if line is None:
-                    stats.bad(where, "line too long (skipped)")
-                    continue
-                try:
-                    address = reader.address_of(line)
-                except MalformedRecord as exc:
-                    stats.bad(where, str(exc))
-                    continue
-                except _BUGS as exc:
-                    stats.bad(where, f"unreadable ({type(exc).__name__}: {str(exc)[:100]})")
-                    continue
-                if address is not None:
-                    yield (
-                        address,
-                        b"%s\t%s\t%s"
-                        % (chunk.reader.encode(), where.encode("utf-8", "surrogateescape"), line),
-                    )
-        except _BROKEN as exc:
-            stats.bad(
-                chunk.where, f"file ends or breaks early ({str(exc)[:120] or type(exc).__name__})"
-            )
+            address = reader.address_of(line)
+        except MalformedRecord as exc:
+            stats.bad(where, str(exc))
+            continue
+        except _BUGS as exc:
+            stats.bad(where, f"unreadable ({type(exc).__name__}: {str(exc)[:100]})")
+            continue
+        if address is not None:
+            yield address, b"%s\t%s\t%s" % (tag, where.encode("utf-8", "surrogateescape"), line)
 
 
 def read_chunk(chunk: Chunk, stats: ReadStats) -> Iterator[ScanRecord]:
     """Every record of one chunk; malformed lines are counted in ``stats``, never raised."""
+    if not _whole(chunk):
+        for where, line in _lines(chunk, stats):
+            yield from parse_line(chunk.reader, where, line, stats)
+        return
     reader = get_reader(chunk.reader)
-    try:
-        stream = open_binary(chunk.path)
-    except OSError as exc:
-        raise DatasetError(f"{chunk.path}: cannot read ({exc.strerror or exc})") from exc
-    with stream:
+    with _open(chunk) as stream:
         try:
-            if not reader.line_based:
-                for record in reader.read_stream(stream, chunk.path, stats):
-                    stats.records += 1
-                    yield record
-                return
-            if (
-                isinstance(reader, CensysReader)
-                and chunk.end is None
-                and not chunk.start
-                and (_pretty_document(chunk.path))
-            ):
-                for record in reader.read_whole(stream, chunk.path, stats):
-                    stats.records += 1
-                    yield record
-                return
-            for number, line in iter_lines(stream, start=chunk.start, end=chunk.end):
-                stats.lines += 1
-                where = f"{chunk.where}:{number}"
-                if line is None:
-                    stats.bad(where, "line too long (skipped)")
-                    continue
-                yield from parse_line(chunk.reader, where, line, stats)
-        except _BROKEN as exc:
-            stats.bad(
-                chunk.where, f"file ends or breaks early ({str(exc)[:120] or type(exc).__name__})"
+            source = (
+                reader.read_stream(stream, chunk.path, stats)
+                if not reader.line_based
+                else cast(CensysReader, reader).read_whole(stream, chunk.path, stats)
             )
+            for record in source:
+                stats.records += 1
+                yield record
+        except _BROKEN as exc:
+            reason = str(exc)[:120] or type(exc).__name__
+            stats.bad(chunk.where, f"file ends or breaks early ({reason})")

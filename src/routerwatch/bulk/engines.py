@@ -25,6 +25,7 @@ class KbSource:
     url: str | None = None
     bundle: str | None = None
     policy: str | None = None  # a vendor policy name or file, applied on the workers
+    stamp: str = ""  # what the KB looked like when the run started: a changed KB is new engines
 
     def describe(self) -> str:
         return self.bundle or self.url or "default"
@@ -44,6 +45,12 @@ def worker_engines(source: KbSource) -> tuple[Engines, Policy | None]:
             cached = _CACHE[source] = _build(source)
             BUILDS["count"] += 1
         return cached
+
+
+def prime(source: KbSource, engines: Engines, policy: Policy | None = None) -> None:
+    """Use already-loaded engines for ``source`` in this process (the demo's own)."""
+    with _LOCK:
+        _CACHE[source] = (engines, policy)
 
 
 def _build(source: KbSource) -> tuple[Engines, Policy | None]:

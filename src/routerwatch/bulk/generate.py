@@ -138,6 +138,40 @@ def lab_templates() -> tuple[HostTemplate, ...]:
     return tuple(out)
 
 
+def capture_templates(folder: Path) -> tuple[HostTemplate, ...]:
+    """Templates from the captures corpus (tests/captures/index.yaml: responses of real devices
+    with provenance): its HTTP, banner and TLS captures; UPnP, SSDP and SNMP captures are not
+    what Internet scan datasets hold and are left out. A title-only HTTP capture becomes the
+    page ``<title>…</title>``."""
+    import yaml
+
+    index = yaml.safe_load((folder / "index.yaml").read_text("utf-8"))
+    out = []
+    for device in index.get("devices", []):
+        http, banners, tls = [], [], []
+        for cap in device.get("captures", []):
+            kind = cap.get("kind")
+            port = int(cap.get("port", 80 if kind == "http" else 443))
+            if kind == "http":
+                headers = tuple((str(k), str(v)) for k, v in (cap.get("headers") or {}).items())
+                if cap.get("body"):
+                    body = (folder / cap["body"]).read_bytes()[:16384].decode("utf-8", "replace")
+                else:
+                    body = f"<title>{_xml(str(cap['title']))}</title>" if cap.get("title") else ""
+                scheme = "https" if port == 443 else "http"
+                http.append((port, scheme, int(cap.get("status", 200)), headers, body))
+            elif kind == "banner":
+                banners.append((port, str(cap.get("protocol", "tcp")), str(cap["text"]).encode()))
+            elif kind == "tls":
+                tls.append((port, str(cap.get("subject", "")), str(cap.get("issuer", ""))))
+        if http or banners or tls:
+            out.append(
+                HostTemplate(f"capture:{device['id']}", True, tuple(http), tuple(banners), (),
+                             tuple(tls))
+            )  # fmt: skip
+    return tuple(out)
+
+
 _WEB = (
     (
         "nginx",
@@ -266,12 +300,16 @@ def _address(rng: random.Random) -> str:
 
 
 def hosts(
-    n: int, seed: int = 1, router_share: float = 0.15, each_lab_once: bool = False
+    n: int,
+    seed: int = 1,
+    router_share: float = 0.15,
+    each_lab_once: bool = False,
+    extra_templates: tuple[HostTemplate, ...] = (),
 ) -> Iterator[Host]:
     """``n`` hosts: ``router_share`` of them from the lab templates, the rest long tail.
     With ``each_lab_once`` the first hosts are every lab template once, unthinned."""
     rng = random.Random(seed)
-    labs = lab_templates()
+    labs = lab_templates() + extra_templates
     countries = [c for c, _ in COUNTRIES]
     weights = [w for _, w in COUNTRIES]
     for i in range(n):
@@ -619,8 +657,10 @@ def write_dataset(
     router_share: float = 0.15,
     junk_share: float = 0.002,
     each_lab_once: bool = False,
+    captures: Path | None = None,
 ) -> dict[str, int]:
-    """Write about ``records`` records (lines; nmap: hosts) in ``fmt``; returns the counts."""
+    """Write about ``records`` records (lines; nmap: hosts) in ``fmt``; returns the counts.
+    With ``captures`` (a tests/captures folder) its real devices join the lab's as routers."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
     rng = random.Random(seed + 7)
@@ -630,9 +670,8 @@ def write_dataset(
             out.write(b'<?xml version="1.0"?>\n<nmaprun scanner="nmap" args="nmap -sV">\n')
         elif fmt == "masscan-list":
             out.write(b"#masscan\n")
-        for host in hosts(
-            10**12, seed=seed, router_share=router_share, each_lab_once=each_lab_once
-        ):
+        extra = capture_templates(captures) if captures is not None else ()
+        for host in hosts(10**12, seed, router_share, each_lab_once, extra):
             if counts["records"] >= records:
                 break
             counts["hosts"] += 1

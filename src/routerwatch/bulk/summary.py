@@ -24,6 +24,10 @@ _COUNTERS = (
     "sources",
 )
 SEP = " | "
+_SCALARS = (
+    "partitions", "hosts", "routers", "with_model", "with_firmware", "vulnerable",
+    "kev_exposed", "compromised", "findings",
+)  # fmt: skip
 
 
 @dataclass
@@ -80,17 +84,7 @@ class Summary:
                 c["campaigns"][i.campaign] += 1
 
     def merge(self, other: Summary) -> Summary:
-        for name in (
-            "partitions",
-            "hosts",
-            "routers",
-            "with_model",
-            "with_firmware",
-            "vulnerable",
-            "kev_exposed",
-            "compromised",
-            "findings",
-        ):
+        for name in _SCALARS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name, counter in other.counters.items():
             self.counters.setdefault(name, Counter()).update(counter)
@@ -100,15 +94,7 @@ class Summary:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "partitions": self.partitions,
-            "hosts": self.hosts,
-            "routers": self.routers,
-            "with_model": self.with_model,
-            "with_firmware": self.with_firmware,
-            "vulnerable": self.vulnerable,
-            "kev_exposed": self.kev_exposed,
-            "compromised": self.compromised,
-            "findings": self.findings,
+            **{name: getattr(self, name) for name in _SCALARS},
             "counters": {k: dict(sorted(v.items())) for k, v in sorted(self.counters.items())},
             "cves": dict(sorted(self.cves.items())),
         }
@@ -116,17 +102,7 @@ class Summary:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Summary:
         s = cls()
-        for name in (
-            "partitions",
-            "hosts",
-            "routers",
-            "with_model",
-            "with_firmware",
-            "vulnerable",
-            "kev_exposed",
-            "compromised",
-            "findings",
-        ):
+        for name in _SCALARS:
             setattr(s, name, int(d.get(name, 0)))
         for name, values in (d.get("counters") or {}).items():
             s.counters[name] = Counter({str(k): int(v) for k, v in values.items()})

@@ -101,8 +101,22 @@ def assessment_key(record: ScanRecord, ident_key: tuple[Any, ...]) -> tuple[Any,
     )  # fmt: skip
 
 
+MEMO_MAX = 200_000  # entries of each per-process memo before it starts afresh (bounds memory)
+_MEMOS: dict[KbSource, tuple[dict[Any, DeviceIdentity], dict[Any, Assessment]]] = {}
+
+
+def _memos(kb: KbSource) -> tuple[dict[Any, DeviceIdentity], dict[Any, Assessment]]:
+    """This worker process's identity and verdict memos for one KB (shared by its partitions:
+    scan data repeats the same devices across partitions too)."""
+    memos = _MEMOS.setdefault(kb, ({}, {}))
+    for memo in memos:
+        if len(memo) > MEMO_MAX:
+            memo.clear()
+    return memos
+
+
 def run_assess(task: AssessTask) -> dict[str, Any]:
-    """Assess one partition: merge records per address, identify (memoised per partition),
+    """Assess one partition: merge records per address, identify (memoised per process),
     match, check, assess; write its Parquet files; return (and record) its partial summary."""
     from routerwatch.pipeline import assess_identity
 
@@ -116,8 +130,8 @@ def run_assess(task: AssessTask) -> dict[str, Any]:
     parsed = ReadStats()
     for record in read_partition(state / "spill", task.partition, parsed):
         groups.setdefault(record.observation.address, []).append(record)
-    memo: dict[tuple[Any, ...], DeviceIdentity] = {}
-    verdicts: dict[tuple[Any, ...], Assessment] = {}
+    memo, verdicts = _memos(task.kb) if task.memoise else ({}, {})
+    identified = assessed = 0
     rows = TableRows()
     summary = Summary()
     for address in sorted(groups):
@@ -126,12 +140,14 @@ def run_assess(task: AssessTask) -> dict[str, Any]:
         identity = memo.get(key) if task.memoise else None
         if identity is None:
             identity = memo[key] = engines.fingerprinter.identify(record.observation)
+            identified += 1
         vkey = assessment_key(record, key) if task.memoise else None
         assessment = verdicts.get(vkey) if vkey is not None else None
         if assessment is None:
             assessment = assess_identity(
                 engines, identity, observation=record.observation, policy=policy
             )
+            assessed += 1
             if vkey is not None:
                 verdicts[vkey] = assessment
         rows.add(record, assessment)
@@ -142,8 +158,8 @@ def run_assess(task: AssessTask) -> dict[str, Any]:
         "summary": summary.to_dict(),
         "hosts": len(groups),
         "parsed": parsed.to_dict(),
-        "distinct_identities": len(memo),
-        "distinct_verdicts": len(verdicts),
+        "distinct_identities": identified,  # fingerprinter calls (memo misses)
+        "distinct_verdicts": assessed,  # match/checks/assess calls (memo misses)
         "seconds": round(time.monotonic() - started, 3),
         "pid": os.getpid(),
     }

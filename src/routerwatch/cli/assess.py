@@ -125,6 +125,13 @@ def assess(
             result = run_bulk(options, executor, bar)
         except DatasetError as exc:
             fail(str(exc))
+        except KeyboardInterrupt:
+            fail(f"interrupted: run the same command again to resume from {output}/_state", 130)
+        except Exception as exc:
+            fail(
+                f"a bulk task failed ({type(exc).__name__}: {str(exc)[:300]}); finished "
+                f"partitions are kept in {output}/_state: run again to resume"
+            )
         finally:
             bar.finish()
     finally:

@@ -14,11 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, BinaryIO, Literal
 
-import orjson
-
 from routerwatch.bulk.io import MAX_DOCUMENT
 from routerwatch.bulk.readers import _common as c
-from routerwatch.bulk.readers.interface import MalformedRecord, Reader, json_address
+from routerwatch.bulk.readers.interface import MalformedRecord, Reader, json_line
 from routerwatch.bulk.record import ReadStats, ScanRecord, bag
 from routerwatch.models import Banner, HttpObservation, Observation, TlsCertificate
 
@@ -27,23 +25,16 @@ _MAPPED = {"ip", "services", "location", "autonomous_system", "last_updated_at"}
 
 class CensysReader(Reader):
     name = "censys"
+    address_key = "ip"
     description = "Censys host JSON (one host a line, or one API host view)"
 
     def sniff(self, head: bytes) -> bool:
         text = head.lstrip()
         return text.startswith(b"{") and b'"services"' in text[:65536] and b'"ip"' in text[:65536]
 
-    def address_of(self, line: bytes) -> str | None:
-        return json_address(line, "ip")
-
     def parse_line(self, line: bytes) -> list[ScanRecord]:
-        if not line.strip():
-            return []
-        try:
-            doc = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedRecord(f"not JSON ({exc.msg})") from exc
-        return [host_record(doc)]
+        doc = json_line(line, "ip")
+        return [] if doc is None else [host_record(doc)]
 
     def read_whole(self, stream: BinaryIO, where: str, stats: ReadStats) -> Iterator[ScanRecord]:
         """A pretty-printed single document (an API view), bounded by MAX_DOCUMENT."""

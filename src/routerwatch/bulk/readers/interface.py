@@ -26,6 +26,7 @@ class Reader(ABC):
     name: str = ""
     description: str = ""
     line_based: bool = True
+    address_key: str | None = None  # JSON-lines formats: the key holding the host's address
 
     @abstractmethod
     def sniff(self, head: bytes) -> bool:
@@ -39,6 +40,8 @@ class Reader(ABC):
         """The address the records of a line belong to, cheaply (the read stage routes lines by
         it; the full parse happens in the partition that gets the line). None: no record in
         it; MalformedRecord: not even an address."""
+        if self.address_key is not None:
+            return json_address(line, self.address_key)
         records = self.parse_line(line)
         return records[0].observation.address if records else None
 
@@ -48,9 +51,10 @@ class Reader(ABC):
         yield  # pragma: no cover
 
 
-def json_address(line: bytes, *keys: str) -> str | None:
-    """The first of ``keys`` (a string) in a JSON-object line; None for blank lines and the
-    brackets/commas of a JSON array written a line per element."""
+def json_line(line: bytes, key: str | None) -> dict[str, Any] | None:
+    """One JSON-object line (an API wrapper ``{"code", "result": {...}}`` unwrapped); None for
+    blank lines and the brackets of a JSON array written one element a line. MalformedRecord
+    when it is no JSON object or ``key`` is not a string in it."""
     text = line.strip().rstrip(b",")
     if text in (b"", b"[", b"]"):
         return None
@@ -60,8 +64,14 @@ def json_address(line: bytes, *keys: str) -> str | None:
         raise MalformedRecord(f"not JSON ({exc.msg})") from exc
     if isinstance(doc, dict) and isinstance(doc.get("result"), dict) and "code" in doc:
         doc = doc["result"]
-    if isinstance(doc, dict):
-        for key in keys:
-            if isinstance(doc.get(key), str):
-                return str(doc[key])
-    raise MalformedRecord(f"no {' or '.join(repr(k) for k in keys)} string")
+    if not isinstance(doc, dict):
+        raise MalformedRecord("not a JSON object")
+    if key is not None and not isinstance(doc.get(key), str):
+        raise MalformedRecord(f"no {key!r} string")
+    return doc
+
+
+def json_address(line: bytes, key: str) -> str | None:
+    """The address (``key``) of a JSON-object line, for Reader.address_of."""
+    doc = json_line(line, key)
+    return None if doc is None else str(doc[key])

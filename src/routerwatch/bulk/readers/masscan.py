@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import orjson
-
 from routerwatch.bulk.readers import _common as c
-from routerwatch.bulk.readers.interface import MalformedRecord, Reader, json_address
+from routerwatch.bulk.readers.interface import MalformedRecord, Reader, json_line
 from routerwatch.bulk.record import ScanRecord
 from routerwatch.models import Banner, HttpObservation, Observation, TlsCertificate
 
@@ -53,6 +51,7 @@ class MasscanListReader(Reader):
 
 class MasscanJsonReader(Reader):
     name = "masscan-json"
+    address_key = "ip"
     description = "masscan -oJ (JSON array, one host-port a line) and -oD (ndjson)"
 
     def sniff(self, head: bytes) -> bool:
@@ -60,19 +59,10 @@ class MasscanJsonReader(Reader):
         body = next((ln for ln in lines if ln.startswith(b"{")), b"")
         return b'"ip"' in body and (b'"ports"' in body or b'"rec_type"' in body)
 
-    def address_of(self, line: bytes) -> str | None:
-        return json_address(line, "ip")
-
     def parse_line(self, line: bytes) -> list[ScanRecord]:
-        text = line.strip().rstrip(b",")
-        if text in (b"", b"[", b"]", b","):
+        doc = json_line(line, "ip")
+        if doc is None:
             return []
-        try:
-            doc = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedRecord(f"not JSON ({exc.msg})") from exc
-        if not isinstance(doc, dict) or not isinstance(doc.get("ip"), str):
-            raise MalformedRecord("no 'ip' string")
         ports = doc.get("ports")
         if not isinstance(ports, list):
             # -oD ndjson: {"ip","timestamp","port","proto","rec_type","data":{...}}

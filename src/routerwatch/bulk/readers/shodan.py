@@ -16,10 +16,8 @@ import binascii
 import hashlib
 from typing import Any, Literal
 
-import orjson
-
 from routerwatch.bulk.readers import _common as c
-from routerwatch.bulk.readers.interface import MalformedRecord, Reader, json_address
+from routerwatch.bulk.readers.interface import MalformedRecord, Reader, json_line
 from routerwatch.bulk.record import ScanRecord, bag
 from routerwatch.models import Banner, HttpObservation, Observation, TlsCertificate
 
@@ -42,24 +40,17 @@ _MAPPED = {
 
 class ShodanReader(Reader):
     name = "shodan"
+    address_key = "ip_str"
     description = "Shodan banner JSON lines (incl. http.favicon.hash)"
 
     def sniff(self, head: bytes) -> bool:
         line = head.lstrip().split(b"\n", 1)[0]
         return line.startswith(b"{") and b'"ip_str"' in line and b'"port"' in line
 
-    def address_of(self, line: bytes) -> str | None:
-        return json_address(line, "ip_str")
-
     def parse_line(self, line: bytes) -> list[ScanRecord]:
-        if not line.strip():
+        doc = json_line(line, "ip_str")
+        if doc is None:
             return []
-        try:
-            doc = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedRecord(f"not JSON ({exc.msg})") from exc
-        if not isinstance(doc, dict) or not isinstance(doc.get("ip_str"), str):
-            raise MalformedRecord("no 'ip_str' string")
         port = c.port_number(doc.get("port"))
         if port is None:
             raise MalformedRecord(f"bad port {doc.get('port')!r}")

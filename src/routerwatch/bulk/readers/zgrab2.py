@@ -13,7 +13,7 @@ from typing import Any, Literal
 import orjson
 
 from routerwatch.bulk.readers import _common as c
-from routerwatch.bulk.readers.interface import MalformedRecord, Reader, json_address
+from routerwatch.bulk.readers.interface import MalformedRecord, Reader, json_line
 from routerwatch.bulk.record import ScanRecord, bag
 from routerwatch.models import Banner, HttpObservation, Observation, TlsCertificate
 
@@ -23,6 +23,7 @@ _MAPPED = ("http", "tls", "ssh", "telnet", "banner", "socks5", "ftp")
 
 class Zgrab2Reader(Reader):
     name = "zgrab2"
+    address_key = "ip"
     description = "ZGrab2 JSON lines (http, tls, ssh, telnet, banner, socks5, ftp modules)"
 
     def sniff(self, head: bytes) -> bool:
@@ -34,18 +35,10 @@ class Zgrab2Reader(Reader):
             and (b'"status"' in line or b'"protocol"' in line)
         )
 
-    def address_of(self, line: bytes) -> str | None:
-        return json_address(line, "ip")
-
     def parse_line(self, line: bytes) -> list[ScanRecord]:
-        if not line.strip():
+        doc = json_line(line, "ip")
+        if doc is None:
             return []
-        try:
-            doc = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedRecord(f"not JSON ({exc.msg})") from exc
-        if not isinstance(doc, dict) or not isinstance(doc.get("ip"), str):
-            raise MalformedRecord("no 'ip' string")
         data = doc.get("data")
         if not isinstance(data, dict):
             raise MalformedRecord("no 'data' object")
