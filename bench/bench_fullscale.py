@@ -291,12 +291,14 @@ def scan(url: str, env: dict[str, str]) -> None:
     finally:
         timed([RW, "lab", "stop"], env)
     report = json.loads(runs[-1]["stdout"])
-    device = report["assessments"][0]
+    hosts = report.get("assessments") or report.get("devices") or report.get("hosts") or [{}]
+    device = hosts[0].get("device") or hosts[0].get("identity") or {}
     print("routerwatch scan of one lab router (127.5.0.1), whole process, median of 3: wall "
           f"{statistics.median(r['wall'] for r in runs):.2f} s  cpu "
           f"{statistics.median(r['cpu'] for r in runs):.2f} s  peak RSS "
-          f"{max(r['rss_mb'] for r in runs):.0f} MB -> {device['device'].get('vendor')} "
-          f"{device['device'].get('model')}, {len(device.get('findings', []))} findings")
+          f"{max(r['rss_mb'] for r in runs):.0f} MB -> {device.get('vendor')} "
+          f"{device.get('model')}, {len(hosts[0].get('findings', []))} findings "
+          f"(report keys: {sorted(report)[:8]})")
 
 
 def main() -> int:
