@@ -148,6 +148,12 @@ def test_a_check_reads_only_its_candidate_rows(tmp_path: Path) -> None:
         assert "SEARCH" in plan, plan
         assert not any(f"SCAN {t}" in plan for t in
                        ("kb_nvd", "kb_cve5", "kb_match_index", "kb_match_compiled")), plan
+        # ... by key: a SEARCH on a status index (rejected=?) would walk every record
+        for step in plan.split(" SEARCH "):
+            if any(t in step for t in ("kb_nvd ", "kb_cve5 ", "kb_match_compiled ")):
+                assert "(cve_id=?)" in step, plan
+            if "kb_match_index " in step:
+                assert "(vendor_key=?" in step, plan
     kb.close()
 
 

@@ -16,8 +16,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
 
-import yaml
-
+from routerwatch.cache import load_yaml
 from routerwatch.models import DeviceIdentity
 
 __all__ = ["EolEntry", "eol_candidates", "eol_entries", "eol_for"]
@@ -115,7 +114,7 @@ def _entry(raw: dict[str, Any], index: int) -> EolEntry:
 def eol_entries() -> tuple[EolEntry, ...]:
     """Every shipped EOL entry."""
     text = resources.files("routerwatch.assess").joinpath("data/eol.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = load_yaml(text)
     return tuple(_entry(e, i) for i, e in enumerate(data["entries"]))
 
 

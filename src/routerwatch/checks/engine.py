@@ -40,6 +40,7 @@ from typing import Any, Literal, cast
 
 import yaml
 
+from routerwatch.cache import load_yaml
 from routerwatch.checks.scan_match import (
     HttpSpec,
     PortSpec,
@@ -409,7 +410,7 @@ def load_rules_file(path: Path | str, text: str | None = None) -> list[Indicator
     """Parse one rule file (``text`` may be given instead of reading ``path``)."""
     name = str(path)
     try:
-        data = yaml.safe_load(text if text is not None else Path(path).read_text("utf-8"))
+        data = load_yaml(text if text is not None else Path(path).read_text("utf-8"))
     except (OSError, UnicodeDecodeError) as e:
         raise RuleError(f"{name}: cannot read: {e}") from e
     except yaml.YAMLError as e:

@@ -32,6 +32,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 from routerwatch.fingerprint.generic import generic_hits
 from routerwatch.fingerprint.inputs import Input, extract_inputs
@@ -182,12 +183,31 @@ class _SourceIndex:
                     yield rule
 
 
-@cache
-def _shipped(use_recog: bool) -> tuple[Rule, ...]:
+def _build_shipped(use_recog: bool) -> tuple[Rule, ...]:
     rules = list(load_rules())
     if use_recog:
         rules.extend(shipped_recog()[0])
     return tuple(rules)
+
+
+def _shipped_inputs() -> list[Path]:
+    """Every file the shipped rule set is derived from: the rules, the Recog databases and
+    overrides, the loader code, the vendor registry."""
+    here = Path(__file__).parent
+    identity = here.parent / "identity"
+    files = [p for p in here.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    files += [p for p in identity.glob("*.py")] + [p for p in (identity / "data").glob("*")]
+    return sorted(files)
+
+
+@cache
+def _shipped(use_recog: bool) -> tuple[Rule, ...]:
+    """The shipped rules, from the on-disk cache when no input changed (routerwatch.cache)."""
+    from routerwatch import cache as disk
+
+    key = disk.digest(_shipped_inputs(), extra=f"recog={use_recog}")
+    name = "fingerprint-rules" if use_recog else "fingerprint-rules-own"
+    return disk.load_or_build(name, key, lambda: _build_shipped(use_recog))
 
 
 class Fingerprinter:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from routerwatch.cache import load_yaml
 
 __all__ = [
     "ModelFamily",
@@ -108,7 +108,7 @@ def _family(raw: dict[str, Any]) -> ModelFamily:
 @lru_cache(maxsize=1)
 def _registry() -> _Registry:
     text = resources.files("routerwatch.identity").joinpath("data/vendors.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = load_yaml(text)
     by_display: dict[str, Vendor] = {}
     by_key: dict[str, str] = {}
     spellings: list[tuple[str, str]] = []

@@ -122,3 +122,6 @@ match_state = sa.Table(
 )
 
 sa.Index("ix_kb_match_index_cve", match_index.c.cve_id)
+# max(last_modified) / max(date_updated) for the staleness warning without a table scan
+sa.Index("ix_kb_nvd_modified", nvd.c.last_modified)
+sa.Index("ix_kb_cve5_updated", cve5.c.date_updated)

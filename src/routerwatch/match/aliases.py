@@ -15,8 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
 
-import yaml
-
+from routerwatch.cache import load_yaml
 from routerwatch.identity.hardware import model_key, split_product
 from routerwatch.identity.vendors import canonical_vendor, split_vendor_prefix
 
@@ -200,4 +199,4 @@ class AliasRules:
 @lru_cache(maxsize=1)
 def _shipped() -> AliasRules:
     text = resources.files("routerwatch.match").joinpath("data/aliases.yaml").read_text("utf-8")
-    return AliasRules(yaml.safe_load(text))
+    return AliasRules(load_yaml(text))

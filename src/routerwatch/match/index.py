@@ -14,7 +14,6 @@ model (so "the KB knows this vendor" still holds).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,6 +28,20 @@ from routerwatch.match.cve5 import Cve5Entry, Cve5Version, compile_affected
 from routerwatch.match.description import RegionTag, advisory_regions, names_firmware_version
 from routerwatch.match.kev import KEV_WIDE, KevName, kev_names
 from routerwatch.models import CveRecord
+
+try:  # orjson: the index of a full NVD import encodes ~250k records
+    from orjson import dumps as _dumps
+    from orjson import loads as _loads
+
+    def _text(value: Any) -> str:
+        return _dumps(value).decode()
+except ImportError:  # pragma: no cover - orjson is a dependency, json the fallback
+    import json
+
+    _loads = json.loads  # type: ignore[assignment]
+
+    def _text(value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"))
 
 __all__ = [
     "INDEX_FORMAT", "NAMED", "VENDOR_WIDE", "CompiledCve", "Decoder", "IndexSource",
@@ -259,13 +272,13 @@ def _kev(n: KevName) -> Any:
 
 def encode(entry: CompiledCve) -> str:
     """The compiled criteria of one record as compact JSON (see :class:`Decoder`)."""
-    return json.dumps({
+    return _text({
         "c": [_item(n) for n in entry.configurations],
         "a": [_cve5(e) for e in entry.cve5],
         "d": entry.dash_all,
         "r": sorted(entry.regions),
         "k": [_kev(n) for n in entry.kev],
-    }, separators=(",", ":"))
+    })
 
 
 class Decoder:
@@ -283,7 +296,7 @@ class Decoder:
         self._nodes.clear()
 
     def decode(self, record: CveRecord, text: str) -> CompiledCve:
-        data = json.loads(text)
+        data = _loads(text)
         nodes = tuple(self._node(n) for n in data["c"])
         return CompiledCve(
             record, nodes, tuple(self._entry(e) for e in data["a"]), bool(data["d"]),
