@@ -82,8 +82,8 @@ def _cases_of(doc: dict[str, Any], vendor: str) -> list[dict[str, Any]]:
             lt, lte = v.get("lessThan"), v.get("lessThanOrEqual")
             if lt or lte:
                 end = str(lt or lte).strip()
-                if end in _UNKNOWN or end.endswith("*"):
-                    continue
+                if end in _UNKNOWN or end.endswith("*") or (lt and end == ver):
+                    continue  # no bound, or an empty range (version == lessThan): no oracle
                 if lte:
                     out.append((model, end, "must_affect", f"lessThanOrEqual {end}"))
                 else:
