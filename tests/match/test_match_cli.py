@@ -126,7 +126,8 @@ def test_issue_9_cases_with_the_starter_bundle(db: str, device: str, firmware: s
                                                status: str) -> None:
     code, out, err = run(device, "--firmware", firmware, "--db", db, "--format", "json")
     assert code == 0, err
-    found = {f["cve"]: f for f in json.loads(out)["findings"]}
+    (host,) = json.loads(out)["hosts"]
+    found = {f["cve"]: f for f in host["findings"]}
     assert found[cve]["status"] == status, found.get(cve)
 
 
