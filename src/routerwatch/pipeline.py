@@ -203,17 +203,9 @@ def unmatched_reason(engines: Engines | None, identity: DeviceIdentity) -> str |
         return f"no {identity.vendor} model given; no CVEs listed (routerwatch does not guess)"
     if engines is None:
         return None
-    vendor_known, model_known = engines.matcher.knows(identity)
-    if not vendor_known:
-        return (
-            f"the knowledge base has no CVEs for vendor {identity.vendor}; nothing to list "
-            "(routerwatch does not guess)"
-        )
-    if not model_known:
-        return (
-            f"the knowledge base names no {identity.vendor} model {identity.model!r}; "
-            "nothing to list (routerwatch does not guess). Check the model spelling."
-        )
+    coverage = engines.matcher.coverage(identity)
+    if not coverage["model"]:  # "not covered by this knowledge base: ..." and what to do
+        return str(coverage["note"])
     return None
 
 

@@ -61,7 +61,9 @@ def test_plain_postgresql_url_is_rewritten_to_psycopg(pg_url: str) -> None:
     assert normalize_url("postgres://u@h/db").drivername == "postgresql+psycopg"
     with KnowledgeBase(plain) as kb:
         assert ensure_starter(kb) is True
-        assert kb.status()["sources"]["nvd"]["records"] == 228
+        status = kb.status()
+        assert status["sources"]["nvd"]["records"] >= 600  # the starter bundle
+        assert status["vendors"]["TP-Link"]["nvd"]["records"] > 0  # coverage per vendor
 
 
 def test_duplicates_in_one_batch_and_newer_wins(pg_url: str, tmp_path: Path) -> None:

@@ -84,9 +84,9 @@ def test_table(db: str) -> None:
     ("args", "needle"),
     [
         (["Foo Bar 123"], "could not tell the vendor"),
-        (["--vendor", "Zzvendor", "--model", "R1"], "no CVEs for vendor Zzvendor"),
-        (["--vendor", "Keenetic", "--model", "KN-1010"], "no CVEs for vendor Keenetic"),
-        (["--vendor", "TP-Link", "--model", "Archer ZZ99"], "names no TP-Link model"),
+        (["--vendor", "Zzvendor", "--model", "R1"], "nor any Zzvendor model"),
+        (["--vendor", "Teltonika", "--model", "RUT955"], "not covered by this knowledge base"),
+        (["--vendor", "TP-Link", "--model", "Archer ZZ99"], "not covered by this knowledge base"),
         (["--vendor", "TP-Link"], "no TP-Link model given"),
     ],
 )
@@ -113,3 +113,32 @@ def test_errors_are_one_line(db: str) -> None:
     assert code == 2 and "say which device" in err
     code, out, err = run("TP-Link Archer AX21", "--db", "nosuchdb://x")
     assert code == 2 and "error:" in err and "Traceback" not in err + out
+
+
+@pytest.mark.parametrize(("device", "firmware", "cve", "status"), [
+    ("Cisco RV320", "1.4.2.17", "CVE-2019-1653", "possible"),   # KEV names RV320
+    ("Cisco RV320", "1.4.2.17", "CVE-2023-20118", "possible"),  # KEV: RV Series
+    ("MikroTik RB750Gr3", "6.40.5", "CVE-2018-14847", "possible"),  # KEV: RouterOS
+    ("TP-Link Archer AX21 v3", "1.1.2", "CVE-2023-27359", "possible"),  # defaultStatus unknown
+    ("TP-Link Archer AX21 v3", "1.1.2", "CVE-2023-1389", "affected"),
+])
+def test_issue_9_cases_with_the_starter_bundle(db: str, device: str, firmware: str, cve: str,
+                                               status: str) -> None:
+    code, out, err = run(device, "--firmware", firmware, "--db", db, "--format", "json")
+    assert code == 0, err
+    (host,) = json.loads(out)["hosts"]
+    found = {f["cve"]: f for f in host["findings"]}
+    assert found[cve]["status"] == status, found.get(cve)
+
+
+def test_kb_status_shows_coverage_per_vendor(db: str) -> None:
+    run("TP-Link Archer AX21", "--db", db)  # the starter is imported
+    result = CliRunner().invoke(app, ["kb", "status", "--db", db, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    vendors = json.loads(result.stdout)["vendors"]
+    for name in ("TP-Link", "D-Link", "Tenda", "TOTOLINK", "Zyxel", "Cisco", "MikroTik"):
+        held = vendors[name]
+        assert sum(held[s]["records"] for s in ("nvd", "cve5", "kev")) > 0, name
+        assert any(held[s]["newest"] for s in ("nvd", "cve5", "kev")), name
+    table = CliRunner().invoke(app, ["kb", "status", "--db", db])
+    assert "Coverage per vendor" in table.stdout and "TOTOLINK" in table.stdout

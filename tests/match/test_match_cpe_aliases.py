@@ -106,3 +106,22 @@ def test_device_keys_meet_product_keys() -> None:
 def test_bad_scope_is_rejected() -> None:
     with pytest.raises(ValueError, match="scope"):
         AliasRules({"generic_firmware": {"ASUS": {"asuswrt": "everything"}}})
+
+
+@pytest.mark.parametrize(("vendor", "model", "key"), [
+    ("TP-Link", "Archer C7 AC1750", "archerc7"),            # a speed class describes
+    ("NETGEAR", "Orbi RBR760", "rbr760"),                   # a series word
+    ("Cisco", "RV110W Wireless-N VPN Firewall", "rv110w"),  # describing words
+    ("TP-Link", "ER7206 Omada Gigabit VPN Router", "er7206"),
+    ("TP-Link", "TL-WR841N/ND", "wr841nd"),                 # "/ND": the sibling model
+    ("TP-Link", "TL-WR841N/ND", "wr841n"),
+    ("Zyxel", "USG FLEX 50(W) series firmware", "usgflex50"),
+])
+def test_device_names_meet_kb_names_on_one_key(vendor: str, model: str, key: str) -> None:
+    """Issue 9: names users and devices write go through the same rules as the KB's."""
+    assert key in AliasRules.load().model_keys(vendor, model)
+
+
+def test_device_names_do_not_take_alias_targets() -> None:
+    # NVD files the Archer A7 as "ac1750"; a device that calls itself AC1750 is not an A7.
+    assert "archera7" not in AliasRules.load().model_keys("TP-Link", "AC1750")

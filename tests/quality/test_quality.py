@@ -241,3 +241,21 @@ def test_matcher_quality_does_not_regress(cases: list[Any], kb_records: list[Any
     baseline = quality.read_baseline()
     worse = quality.below_baseline(result, baseline)
     assert not worse, "\n".join([*worse, quality.report(result, baseline)])
+
+
+def test_oracle_corpus_does_not_regress() -> None:
+    """The oracle-derived corpus (CNA statements of CVE 5 records and KEV entries, every
+    identified vendor with data; scripts/derive_oracle_cases.py) against its own baseline, on
+    the whole and on the held-out part (sha256(id) mod 5 == 0)."""
+    cases = quality.load_corpus(quality.ORACLE)
+    assert len({c.device["vendor"] for c in cases}) >= 12
+    held = [c for c in cases if c.held_out]
+    assert 0 < len(held) < len(cases)
+    records = quality.records_from_fixtures(quality.FIXTURES, [quality.ORACLE_CVE5])
+    check = quality.matcher_check(records)
+    baseline = quality.read_baseline(quality.ORACLE_BASELINE)
+    result = quality.evaluate(check, cases)
+    worse = quality.below_baseline(result, baseline)
+    assert not worse, "\n".join([*worse, quality.report(result, baseline)])
+    held_result = quality.evaluate(check, held)
+    assert held_result.precision >= 0.98, quality.report(held_result, baseline)

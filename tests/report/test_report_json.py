@@ -70,6 +70,7 @@ def test_shape_keeps_the_scan_json_and_extends_it(report: Report) -> None:
         "vulnerable",
         "compromised",
         "kev",
+        "kev_possible",
         "by_vendor",
         "by_severity",
         "top_actions",

@@ -128,7 +128,8 @@ def render(identity: DeviceIdentity, findings: list[Finding], message: str | Non
         console.print(message, highlight=False)
         return
     if not findings:
-        console.print("No known CVEs affect this device in the knowledge base.", highlight=False)
+        console.print("No known CVEs affect this device in the knowledge base (it covers this "
+                      "model).", highlight=False)
         return
     wide = console.width >= _WIDE
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)

@@ -77,6 +77,18 @@ def _print_status(status: dict[str, Any]) -> None:
     if kev.get("catalog_version"):
         notes.append(f"kev: catalog {kev['catalog_version']}")
     console.print(table)
+    if status.get("vendors"):
+        by_vendor = Table(title="Coverage per vendor (records naming the vendor; newest date)",
+                          title_justify="left")
+        for column in ("vendor", "NVD", "newest", "CVE 5", "newest", "KEV", "newest"):
+            by_vendor.add_column(column, justify="right" if column in (
+                "NVD", "CVE 5", "KEV") else "left")
+        for vendor, figures in status["vendors"].items():
+            cells: list[str] = [vendor]
+            for source in ("nvd", "cve5", "kev"):
+                cells += [str(figures[source]["records"]), _date(figures[source]["newest"])[:10]]
+            by_vendor.add_row(*cells)
+        console.print(by_vendor)
     for note in notes:
         console.print(f"  {note}", highlight=False, soft_wrap=True)
     if status["empty"]:
@@ -88,7 +100,8 @@ def status(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     db: str | None = DbOption,
 ) -> None:
-    """Show per source: records, newest data, last import/sync and age."""
+    """Show per source: records, newest data, last import/sync and age; and per vendor what
+    the KB holds (records per source, newest date), so "no known CVEs" can be weighed."""
     with _kb(db) as kb:
         data = kb.status()
         if fmt == Format.json:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from routerwatch.config import KB_MAX_AGE_DAYS
-from routerwatch.kb.schema import SOURCES, cve5, epss, kev, nvd
+from routerwatch.kb.schema import SOURCES, cve5, epss, kev, match_index, nvd
 from routerwatch.kb.state import get_state, iso, utcnow
 
 EMPTY_HINT = (
@@ -83,6 +83,32 @@ def source_figures(conn: Connection, now: datetime) -> dict[str, dict[str, Any]]
     return figures
 
 
+def vendor_figures(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Per vendor (the match index's vendor keys: display names for known vendors): records
+    per source and the newest date of each, so a user sees what the KB covers. KEV counts
+    the catalog entries filed under the vendor (by their own vendor/product or by the NVD/CVE
+    5 record of the same CVE); the dates are NVD lastModified, CVE 5 dateUpdated and KEV
+    dateAdded."""
+    pairs = sa.select(match_index.c.vendor_key, match_index.c.cve_id).distinct().subquery()
+    out: dict[str, dict[str, Any]] = {}
+    for name, table, date in (("nvd", nvd, nvd.c.last_modified),
+                              ("cve5", cve5, cve5.c.date_updated),
+                              ("kev", kev, kev.c.date_added)):
+        query = (sa.select(pairs.c.vendor_key, sa.func.count(), sa.func.max(date))
+                 .select_from(pairs.join(table, table.c.cve_id == pairs.c.cve_id))
+                 .group_by(pairs.c.vendor_key))
+        for vendor, count, newest in conn.execute(query):
+            entry = out.setdefault(vendor, {s: {"records": 0, "newest": None}
+                                            for s in ("nvd", "cve5", "kev")})
+            entry[name] = {"records": count, "newest": newest}
+    from routerwatch.identity.vendors import vendor as registry_vendor
+
+    # only router vendors routerwatch identifies (records also name other vendors' products)
+    out = {k: v for k, v in out.items() if registry_vendor(k) is not None}
+    return dict(sorted(out.items(), key=lambda kv: (
+        -sum(v["records"] for v in kv[1].values()), kv[0].lower())))
+
+
 def freshness(sources: dict[str, dict[str, Any]]) -> datetime | None:
     """When the CVE data was last known current: newest NVD/CVE 5 date or last sync."""
     for group in (("nvd", "cve5"), tuple(SOURCES)):
@@ -111,6 +137,7 @@ def build_status(conn: Connection, database: str, now: datetime | None = None) -
         "max_age_days": KB_MAX_AGE_DAYS,
         "stale": age is not None and age > KB_MAX_AGE_DAYS,
         "sources": sources,
+        "vendors": vendor_figures(conn),
     }
     if empty:
         status["hint"] = EMPTY_HINT

@@ -120,9 +120,37 @@ class AliasRules:
         return key
 
     def model_keys(self, vk: str, model: str) -> frozenset[str]:
-        """Canonical keys of a model as a device reports it ("Archer AX21" -> {"archerax21"})."""
+        """Canonical keys of a model as a device or a user writes it, through the same rules
+        as the KB's product names (one normaliser for both sides): "Archer AX21" ->
+        {"archerax21"}; "Archer C7 AC1750" -> {"archerc7"} (a speed class describes);
+        "RV110W Wireless-N VPN Firewall" -> {"rv110w"}; "Orbi RBR760" -> {"rbr760"};
+        "TL-WR841N/ND" -> {"wr841n", "wr841nd"} (a "/suffix" names a sibling model)."""
         key = model_key(model)
-        return frozenset((self._canonical(vk, key),)) if key else frozenset()
+        if not key:
+            return frozenset()
+        out = {self._canonical(vk, key)}
+        head, sep, tail = model.partition("/")
+        variants = [model]
+        if sep and tail.strip().isalpha() and len(tail.strip()) <= 3:
+            base = head.strip()
+            stem = base.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            variants = [base] + ([stem + tail.strip()] if stem != base else [])
+            out = set()
+        for text in variants:
+            primary = self._primary(vk, text)
+            if primary:
+                out.add(primary)
+        return frozenset(out) if out else frozenset((self._canonical(vk, key),))
+
+    def _primary(self, vk: str, text: str) -> str | None:
+        """The canonical key a product name resolves to, before alias targets are added (a
+        device named "AC1750" is not thereby an Archer A7)."""
+        _vendor, rest = split_vendor_prefix(text.strip())
+        token, _hw = split_product(_SPACES.sub("_", rest.strip().lower()))
+        key = self._canonical(vk, model_key(self._strip_descriptive(token)))
+        if not key or (vk, key) in self._generic:
+            return None
+        return key
 
     def _keys_of(self, vk: str, key: str) -> frozenset[str]:
         """A canonical key and the keys its alias rules add."""
@@ -160,7 +188,13 @@ class AliasRules:
             self._is_descriptive(w) for w in words[1:]
         ):
             return words[0]
-        return "_".join(words)
+        # trailing describing words after the model ("archer c7 ac1750"): dropped while a
+        # word holding a digit that is not itself describing stays
+        end = len(words)
+        while end > 1 and self._is_descriptive(words[end - 1]) and any(
+                _DIGIT.search(w) and not self._is_descriptive(w) for w in words[:end - 1]):
+            end -= 1
+        return "_".join(words[:end])
 
     # ------------------------------------------------------------------ products
 

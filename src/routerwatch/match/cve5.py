@@ -29,11 +29,13 @@ control ``versionType`` (git, hg, svn) name commits and are not comparable with 
 What the schema leaves open, read conservatively:
 
 * versions written as text: ``"prior to 'X'"`` / ``"before X"`` is a range ending at X,
+  ``"X through Y"`` a range with both ends included,
   ``"all versions"`` matches everything, ``n/a`` / ``-`` / ``unspecified`` match nothing
   knowable (possible; when the description names no firmware version either, every version);
 * a ``version`` that only repeats the hardware revision of the entry's ``h:`` CPE means every
   firmware of that revision;
-* a comparison that fails makes the status unknown (possible), with the reason.
+* a comparison that fails makes the status unknown (possible), with the reason; a firmware
+  written exactly as the record writes a version is that version, whatever the scheme reads.
 
 Data problems are reported, not hidden: an empty range (start after its end), versions that
 match V with different statuses (contradictory entries), ``changes`` outside their range, an
@@ -67,6 +69,9 @@ _PRIOR = re.compile(
     re.I | re.X,
 )
 _ALL = re.compile(r"^\s*(?:firmware\s+)?all\s+versions?\s*$", re.I)
+_THROUGH = re.compile(
+    r"^\s*(?:firmware\s+)?(?:versions?\s+)?(?:from\s+)?(?P<a>\S.*?)\s+(?:through|thru)\s+"
+    r"(?P<b>\S.*?)\s*$", re.I)
 _UNKNOWN = {"", "n/a", "na", "-", "*", "unspecified", "unknown", "none"}
 _OPEN_START = {"", "0", "-", "*", "n/a", "earlier", "all", "prior", "unspecified", "none", "<"}
 _REVISION = re.compile(r"v?\d{1,2}(?:\.0)?", re.I)  # "v6", "V2", "8.0": a hardware revision
@@ -149,6 +154,10 @@ def _version(raw: dict[str, Any]) -> Cve5Version:
         return Cve5Version("range", status, start, end_s, not has_lt, text, changes, vtype)
     if _ALL.match(v):
         return Cve5Version("all", status, text=v, changes=changes, version_type=vtype)
+    t = _THROUGH.match(v)
+    if t:  # "4.16 through 5.36 Patch 2": both ends included
+        return Cve5Version("range", status, t.group("a").strip(), t.group("b").strip(), True, v,
+                           changes, vtype)
     m = _PRIOR.match(v)
     if m:
         return Cve5Version("range", status, None, m.group("v").strip(), False, v, changes, vtype)
@@ -260,6 +269,10 @@ def _matches(entry: Cve5Entry, dev: DeviceView) -> tuple[Level, str] | None:
 # --------------------------------------------------------------------------- version status
 
 
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
 class _Cmp:
     """Comparisons of one device firmware against the record's versions (vendor scheme)."""
 
@@ -268,6 +281,8 @@ class _Cmp:
         self.vendor = vendor
 
     def __call__(self, a: str, b: str) -> int | None:
+        if _same_text(a, b):  # the very string the record lists, whatever the scheme reads
+            return 0
         return self.cache.compare(self.vendor, a, b)
 
     def below_end(self, fw: str, end: str, inclusive: bool) -> bool | None:

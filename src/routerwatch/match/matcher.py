@@ -105,6 +105,25 @@ class Matcher:
             if e.kev and not e.configurations and not e.cve5
         )
 
+    def coverage(self, identity: DeviceIdentity) -> dict[str, object]:
+        """Whether the KB covers this device, for "no known CVEs" to mean something:
+        ``{"vendor": bool, "model": bool, "key": "archerax21", "note": "..."}``. The key is
+        the normalised model key the KB was searched under."""
+        dev = self.device(identity)
+        vendor_known, model_known = self.knows(identity)
+        key = ",".join(sorted(dev.keys)) or None
+        name = f"{identity.vendor or 'unknown vendor'} {identity.model or '(no model)'}"
+        if model_known:
+            note = f"covered: the knowledge base names {name} (model key {key})"
+        else:
+            held = ("" if vendor_known else
+                    f", nor any {identity.vendor} model" if identity.vendor else "")
+            note = (f"not covered by this knowledge base: it names no CVE for {name} (model key "
+                    f"{key or 'none'}){held}, so \"no known CVEs\" cannot be said; run "
+                    "`routerwatch kb sync` (needs internet) or import a fuller bundle with "
+                    "`routerwatch kb import FILE`, and check the model spelling")
+        return {"vendor": vendor_known, "model": model_known, "key": key, "note": note}
+
     def check(self, identity: DeviceIdentity, *, include_unaffected: bool = False
               ) -> list[Finding]:
         """Findings for one device: affected and possible ones (plus not_affected ones for

@@ -7,6 +7,8 @@ Definitions (documented in docs/reports.md):
 - ``vulnerable``: devices with at least one ``affected`` finding.
 - ``compromised``: devices with at least one ``compromise`` indicator.
 - ``kev``: devices with at least one ``affected`` finding listed in CISA KEV.
+- ``kev_possible``: devices with a ``possible`` KEV finding and no ``affected`` one (the firmware
+  is unknown or the data cannot decide it; KEV naming the model is enough to be listed here).
 - ``by_vendor``: devices per vendor ("unknown" when the vendor is unknown), most first.
 - ``by_severity``: ``affected`` and ``possible`` findings (device, CVE pairs) per severity.
 - ``top_actions``: the actions of all devices, equal ones merged, most urgent first (at most 10).
@@ -45,6 +47,10 @@ def is_compromised(a: Assessment) -> bool:
 
 def has_kev(a: Assessment) -> bool:
     return any(f.status == "affected" and f.kev for f in a.findings)
+
+
+def has_possible_kev(a: Assessment) -> bool:
+    return not has_kev(a) and any(f.status == "possible" and f.kev for f in a.findings)
 
 
 def host_name(a: Assessment, index: int) -> str:
@@ -131,6 +137,7 @@ def summary(report: Report) -> dict[str, Any]:
         "vulnerable": sum(1 for a in items if is_vulnerable(a)),
         "compromised": sum(1 for a in items if is_compromised(a)),
         "kev": sum(1 for a in items if has_kev(a)),
+        "kev_possible": sum(1 for a in items if has_possible_kev(a)),
         "by_vendor": by_vendor(report),
         "by_severity": by_severity(report),
         "top_actions": top_actions(report),

@@ -82,9 +82,10 @@ def _summary_panel(report: Report, width: int) -> Panel:
         ("vulnerable", "vulnerable", "bold red" if s["vulnerable"] else "bold"),
         ("compromised", "compromised", "bold white on red" if s["compromised"] else "bold"),
         ("with KEV CVEs", "kev", "bold red" if s["kev"] else "bold"),
+        ("possible KEV", "kev_possible", "yellow" if s.get("kev_possible") else "bold"),
     ):
         counts.append(f"{label} ")
-        counts.append(str(s[key]), style=style)
+        counts.append(str(s.get(key, 0)), style=style)
         counts.append("   ")
     lines.append(counts)
     sev = Text("findings: ")

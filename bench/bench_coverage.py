@@ -1,0 +1,57 @@
+"""Issue 9 figures: matching quality on the hand-labelled and oracle corpora (with the held-out
+part), the starter bundle's size and coverage, and one `routerwatch check` wall time.
+
+    python3 tasks.py bench coverage
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def quality(*args: str) -> dict[str, object]:
+    out = subprocess.run([PY, str(ROOT / "scripts" / "quality.py"), "--json", *args],
+                         capture_output=True, text=True, cwd=ROOT)
+    data = json.loads(out.stdout)
+    return {k: data[k] for k in ("precision", "recall", "cases", "true_positives",
+                                 "false_positives", "false_negatives")}
+
+
+def main() -> int:
+    print("hand-labelled:", quality())
+    for part in ("all", "tuning", "held-out"):
+        print(f"oracle {part}:", quality("--oracle", "--part", part))
+    data = ROOT / "src" / "routerwatch" / "kb" / "data"
+    bundle = next(data.glob("starter-*.rwkb.xz"))
+    print(f"starter bundle {bundle.name}: {bundle.stat().st_size / 1024:.0f} KiB")
+    coverage = json.loads((data / "starter-coverage.json").read_text())["vendors"]
+    print("covered vendors:", sum(1 for v in coverage.values() if v["nvd"] or v["cve5"]))
+    exe = Path(PY).with_name("routerwatch")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "ROUTERWATCH_DB": f"sqlite:///{tmp}/kb.db"}
+        subprocess.run([str(exe), "check", "Cisco RV320"], env=env, capture_output=True)
+        walls = []
+        for _ in range(5):
+            t = time.perf_counter()
+            subprocess.run([str(exe), "check", "Cisco RV320", "--firmware", "1.4.2.17"],
+                           env=env, capture_output=True, check=True)
+            walls.append(time.perf_counter() - t)
+    walls.sort()
+    print(f"check wall: median {walls[2]:.2f} s, best {walls[0]:.2f} s (5 runs, warm KB)")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak RSS of a child: {peak:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
