@@ -8,6 +8,7 @@ them by hand. Here a real import of ~40 MiB of NVD pages is started, its workers
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -38,8 +39,9 @@ def _pages(folder: Path, files: int = 6, target: int = 7 * 1024 * 1024) -> None:
             size += len(text)
             items.append(text)
         (folder / f"page-{index}.json").write_text(
-            '{"format":"NVD_CVE","version":"2.0","resultsPerPage":%d,"startIndex":0,'
-            '"totalResults":%d,"vulnerabilities":[%s]}' % (len(items), len(items), ",".join(items))
+            '{"format":"NVD_CVE","version":"2.0","resultsPerPage":' + str(len(items))
+            + ',"startIndex":0,"totalResults":' + str(len(items))
+            + ',"vulnerabilities":[' + ",".join(items) + "]}"
         )
 
 
@@ -95,10 +97,8 @@ def test_workers_die_with_the_parent(sig: signal.Signals, pages: Path, tmp_path:
         assert left == [], f"workers {left} outlived their parent (signal {sig.name})"
     finally:
         for pid in workers | {parent.pid}:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         parent.wait(10)
         if parent.stderr:
             parent.stderr.close()

@@ -126,10 +126,10 @@ def test_atomic_writer_refuses_a_link_planted_during_the_write(tmp_path: Path) -
     target = tmp_path / "out.txt"
     precious = tmp_path / "precious"
     precious.write_text("keep")
-    with pytest.raises(outputs.OutputError, match="symbolic link"):
-        with outputs.atomic_writer(target) as handle:
-            handle.write(b"new content")
-            target.symlink_to(precious)  # an attacker swaps in a link before the rename
+    with (pytest.raises(outputs.OutputError, match="symbolic link"),
+          outputs.atomic_writer(target) as handle):
+        handle.write(b"new content")
+        target.symlink_to(precious)  # an attacker swaps in a link before the rename
     assert target.is_symlink() and precious.read_text() == "keep"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt", "precious"]
 

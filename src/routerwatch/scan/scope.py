@@ -7,8 +7,8 @@ comments) — minus ``--exclude``. It refuses, naming the offending target:
 
 * multicast, broadcast and unspecified addresses, always (224.0.0.0/4, 255.255.255.255,
   0.0.0.0/8, ::, ff00::/8 — and the first three written as IPv4-mapped ``::ffff:…``,
-  NAT64 ``64:ff9b::…`` or 6to4 ``2002:…`` IPv6 addresses); the network and broadcast addresses of a given IPv4 CIDR are
-  dropped from the set so nothing is ever sent to them;
+  NAT64 ``64:ff9b::…`` or 6to4 ``2002:…`` IPv6 addresses); the network and broadcast
+  addresses of a given IPv4 CIDR are dropped from the set so nothing is ever sent to them;
 * public addresses unless ``allow_public`` (private, loopback and link-local ranges are the
   user's own network and allowed);
 * more than ``max_hosts`` addresses, host names (no DNS lookups), and anything unparsable.
