@@ -22,12 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
-import cdx_oracle  # noqa: E402
+import cdx_oracle
 
-from routerwatch.checks.config_audit import audit_text  # noqa: E402
-from routerwatch.models import Assessment, Finding, Report  # noqa: E402
-from routerwatch.report import from_dict  # noqa: E402
-from routerwatch.report.cyclonedx import render_cyclonedx  # noqa: E402
+from routerwatch.checks.config_audit import audit_text
+from routerwatch.models import Assessment, Finding, Report
+from routerwatch.report import from_dict
+from routerwatch.report.cyclonedx import render_cyclonedx
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "report" / "snapshots" / "report.json"
 BASE: Report = from_dict(json.loads(SNAPSHOT.read_text()))
@@ -55,6 +55,8 @@ def findings(draw: st.DrawFn, base: Finding) -> Finding:
         kev=draw(st.booleans()),
         epss=draw(st.one_of(st.none(), st.floats(0, 1))),
         description=draw(st.one_of(st.just(""), st.text(max_size=20))),
+        exploited_by=tuple(draw(st.lists(st.sampled_from(["Quad7", "Mirai", "Ballista"]),
+                                         max_size=2, unique=True))),
     )
 
 
