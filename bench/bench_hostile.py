@@ -14,7 +14,6 @@ Each row also gives time per host/line: a flat column is linear growth.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -44,15 +43,16 @@ def run(args: list[str]) -> tuple[float, float]:
 
 
 def report_of(hosts: int) -> object:
+    from routerwatch.models import replace
     from routerwatch.report import from_dict
 
     base = from_dict(json.loads(SNAPSHOT.read_text()))
     first = base.assessments[0]
     many = tuple(
-        dataclasses.replace(first, address=f"10.{i // 65536}.{(i // 256) % 256}.{i % 256}")
+        replace(first, address=f"10.{i // 65536}.{(i // 256) % 256}.{i % 256}")
         for i in range(hosts)
     )
-    return dataclasses.replace(base, assessments=many)
+    return replace(base, assessments=many)
 
 
 def write_scan(hosts: int, folder: Path) -> Path:

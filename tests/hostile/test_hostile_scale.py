@@ -9,7 +9,6 @@ oracle in cdx_oracle.py) and stay schema-valid.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 import time
@@ -25,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import cdx_oracle
 
 from routerwatch.checks.config_audit import audit_text
-from routerwatch.models import Assessment, Finding, Report
+from routerwatch.models import Assessment, Finding, Report, replace
 from routerwatch.report import from_dict
 from routerwatch.report.cyclonedx import render_cyclonedx
 
@@ -35,8 +34,8 @@ BASE: Report = from_dict(json.loads(SNAPSHOT.read_text()))
 
 def _many(hosts: int) -> Report:
     first = BASE.assessments[0]
-    return dataclasses.replace(BASE, assessments=tuple(
-        dataclasses.replace(first, address=f"10.{i // 65536}.{(i // 256) % 256}.{i % 256}")
+    return replace(BASE, assessments=tuple(
+        replace(first, address=f"10.{i // 65536}.{(i // 256) % 256}.{i % 256}")
         for i in range(hosts)
     ))
 
@@ -47,7 +46,7 @@ TEXT = st.one_of(st.none(), st.text(max_size=12),
 
 @st.composite
 def findings(draw: st.DrawFn, base: Finding) -> Finding:
-    return dataclasses.replace(
+    return replace(
         base,
         status=draw(st.sampled_from(["affected", "possible", "not_affected"])),
         cvss=draw(st.one_of(st.none(), st.sampled_from([0.0, 5.0, 7, 9.8, 10.0]))),
@@ -63,14 +62,14 @@ def findings(draw: st.DrawFn, base: Finding) -> Finding:
 @st.composite
 def assessments(draw: st.DrawFn) -> Assessment:
     a = draw(st.sampled_from(BASE.assessments))
-    ident = dataclasses.replace(
+    ident = replace(
         a.identity, vendor=draw(TEXT), model=draw(TEXT), hardware=draw(TEXT),
         firmware=draw(TEXT),
     )
     pool = [f for b in BASE.assessments for f in b.findings]
     chosen = draw(st.lists(st.sampled_from(pool), max_size=5)) if pool else []
     found = tuple(draw(findings(f)) for f in chosen)
-    return dataclasses.replace(a, identity=ident, findings=found,
+    return replace(a, identity=ident, findings=found,
                                address=draw(st.one_of(st.none(), st.sampled_from(
                                    ["192.168.1.1", "192.168.1.2", "fd00::1"]))))
 
@@ -80,7 +79,7 @@ def assessments(draw: st.DrawFn) -> Assessment:
 def test_direct_writer_matches_the_library_byte_for_byte(
     devices: list[Assessment], kind: str
 ) -> None:
-    report = dataclasses.replace(BASE, assessments=tuple(devices), kind=kind)
+    report = replace(BASE, assessments=tuple(devices), kind=kind)
     assert render_cyclonedx(report) == cdx_oracle.render_cyclonedx(report)
 
 
