@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from routerwatch import outputs
+from routerwatch import jsontext, outputs
 from routerwatch.kb import reader
 from routerwatch.kb.errors import KBError, RecordError
 from routerwatch.kb.schema import TABLES
@@ -135,7 +135,7 @@ def export_bundle(engine: Engine, path: Path, progress: Progress | None = None,
 
 def read_manifest(path: Path, first: bytes) -> dict[str, Any]:
     try:
-        manifest = json.loads(first)
+        manifest = jsontext.loads(first)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise KBError(f"{path}: bundle manifest is not valid JSON") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -198,7 +198,7 @@ def import_bundle(writer: Writer, path: Path, max_size: int) -> Counter[str]:
 
 def _parse_line(path: Path, number: int, line: bytes) -> tuple[str, dict[str, Any]]:
     try:
-        obj = json.loads(line)
+        obj = jsontext.loads(line)
         (source, value), = obj.items()
         parser = PARSERS[source]
     except (ValueError, AttributeError, KeyError, TypeError):

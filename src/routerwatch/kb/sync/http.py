@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from routerwatch import __version__
+from routerwatch import __version__, jsontext
 from routerwatch.kb.errors import KBError
 from routerwatch.kb.reader import human
 
@@ -94,7 +94,7 @@ class Fetcher:
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None,
                  headers: Mapping[str, str] | None = None) -> Any:
-        return self._with_retries(url, params, headers, self.max_bytes, json.loads)
+        return self._with_retries(url, params, headers, self.max_bytes, jsontext.loads)
 
     def _with_retries(self, url: str, params: Mapping[str, Any] | None,
                       headers: Mapping[str, str] | None, limit: int,
