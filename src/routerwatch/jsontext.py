@@ -12,11 +12,23 @@ integers beyond 64 bits), with its failures turned into JSONDecodeError too.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
 
-__all__ = ["loads"]
+__all__ = ["escape_unsafe", "loads"]
+
+#: Characters that change how text *looks* without being seen: C1 controls (U+009B is a
+#: terminal CSI), bidi embeddings/overrides/isolates (U+202E "Trojan source" reversal),
+#: LRM/RLM/ALM, and the line/paragraph separators.
+_UNSAFE = re.compile("[\u0080-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_unsafe(json_text: str) -> str:
+    """JSON text with those characters written as ``\\uXXXX`` escapes: the same data when
+    parsed, but a terminal, pager or editor showing the file shows them as escapes."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json_text)
 
 
 def loads(text: str | bytes) -> Any:
