@@ -17,12 +17,12 @@ import pytest
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kb"))
-from kb_fakeserver import serve  # noqa: E402
-from kb_testlib import new_kb, snapshot  # noqa: E402
+from kb_fakeserver import serve
+from kb_testlib import new_kb, snapshot
 
-from routerwatch.cli.main import app  # noqa: E402
-from routerwatch.kb import KBError  # noqa: E402
-from routerwatch.kb.sync import RateLimiter, Retry, SyncOptions, sync  # noqa: E402
+from routerwatch.cli.main import app
+from routerwatch.kb import KBError
+from routerwatch.kb.sync import RateLimiter, Retry, SyncOptions, sync
 
 HUGE = "9" * 5001
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -87,7 +87,7 @@ def test_sync_pages_with_huge_numbers_or_deep_nesting(body: str, tmp_path: Path)
         options = SyncOptions(sources=["nvd"], urls={"nvd": feeds.base + "/hostile"}, full=True,
                               retry=Retry(attempts=2, base=0.001, cap=0.01),
                               limiter=RateLimiter(1000, 1.0), timeout=2.0)
-        with pytest.raises(KBError, match="invalid or truncated JSON|nested|number") as info:
+        with pytest.raises(KBError, match=r"invalid or truncated JSON|nested|number") as info:
             sync(kb, options)
     assert "\n" not in str(info.value)
     assert snapshot(kb, data_only=True) == before

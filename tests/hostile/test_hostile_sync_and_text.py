@@ -19,14 +19,14 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kb"))
-from kb_fakeserver import serve  # noqa: E402
-from kb_testlib import all_nvd_cves, new_kb, page_of  # noqa: E402
+from kb_fakeserver import serve
+from kb_testlib import all_nvd_cves, new_kb, page_of
 
-from routerwatch.kb import KBError  # noqa: E402
-from routerwatch.kb.sync import RateLimiter, Retry, SyncOptions, sync  # noqa: E402
-from routerwatch.kb.sync.http import Fetcher, retry_after_seconds  # noqa: E402
-from routerwatch.models import replace  # noqa: E402
-from routerwatch.report import from_dict, render  # noqa: E402
+from routerwatch.kb import KBError
+from routerwatch.kb.sync import RateLimiter, Retry, SyncOptions, sync
+from routerwatch.kb.sync.http import Fetcher, retry_after_seconds
+from routerwatch.models import replace
+from routerwatch.report import from_dict, render
 
 
 def test_retry_after_is_honoured_beyond_sixty_seconds() -> None:
