@@ -1,23 +1,6 @@
 """Test oracle: the CycloneDX renderer as it was, on cyclonedx-python-lib (O(n²), slow), kept to
-prove the direct renderer writes byte-identical documents. Not used by routerwatch itself.
-
-Original docstring follows.
-
-Each device is a ``device`` component (manufacturer = vendor, name = model, version = hardware
-revision) with a nested ``firmware`` component (version = firmware string). Each finding is a
-vulnerability that ``affects`` the firmware component, with this VEX mapping (docs/reports.md):
-
-=============  ====================  =================================================
-finding        analysis.state        analysis extras
-=============  ====================  =================================================
-affected       ``exploitable``       response ``update`` when a fixed version is known
-possible       ``in_triage``         detail says what is unknown (firmware, revision)
-not_affected   ``not_affected``      justification ``code_not_present``
-=============  ====================  =================================================
-
-KEV, EPSS and the matcher's status go into ``routerwatch:*`` properties. Indicators are not
-vulnerabilities: they are ``routerwatch:indicator`` properties of the device component.
-"""
+prove the direct renderer (routerwatch.report.cyclonedx) writes byte-identical documents.
+Not used by routerwatch itself; the VEX mapping is documented in the renderer."""
 
 from __future__ import annotations
 
