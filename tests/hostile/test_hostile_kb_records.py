@@ -206,3 +206,13 @@ def test_poisoned_sync_page_is_refused(tmp_path: Path) -> None:
         with pytest.raises(KBError, match=r"CVE-2023-1389.*vulnerable: expected true or false"):
             sync(kb, options)
     assert snapshot(kb, data_only=True) == before
+
+
+def test_weakness_with_null_description_found_by_fuzzing() -> None:
+    """Found by tests/fuzz (HYPOTHESIS_PROFILE=long): ``weaknesses[0].description: null``
+    raised TypeError in the parser instead of being read as "no CWE"."""
+    from routerwatch.kb.sources import nvd
+
+    cve = copy.deepcopy(find_cve(RECORD))
+    cve["weaknesses"] = [{"source": "x", "type": "Primary", "description": None}]
+    assert nvd.parse_record(cve, 0)["cwes"] == "[]"

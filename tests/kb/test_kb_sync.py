@@ -25,7 +25,8 @@ from routerwatch.kb.sync.nvd import MAX_WINDOW, windows
 
 NOW = datetime(2026, 11, 24, 12, 0, 0)
 SINCE = datetime(2015, 1, 1)
-FAST = Retry(attempts=6, base=0.001, cap=0.01)
+FAST = Retry(attempts=6, base=0.001, cap=0.01,
+             sleep=lambda s: time.sleep(min(s, 0.01)))  # a Retry-After of 30 s: not here
 FILES = {"/kev.json": KEV_FILE.read_bytes(), "/epss.csv.gz": gzip.compress(EPSS_FIRST.read_bytes())}
 
 

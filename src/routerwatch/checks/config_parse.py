@@ -35,6 +35,8 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
+from routerwatch import jsontext
+
 __all__ = [
     "ConfigAuditError",
     "ParsedConfig",
@@ -315,7 +317,7 @@ def _scalar(v: Any) -> str:
 
 def _json(text: str, name: str) -> tuple[list[Setting], list[Record]]:
     try:
-        data = json.loads(text)
+        data = jsontext.loads(text)
     except json.JSONDecodeError as e:
         raise ConfigAuditError(
             f"{name}: truncated or malformed JSON: {e.msg} at line {e.lineno} column {e.colno}"

@@ -633,13 +633,20 @@ def _same_vendor(a: str | None, b: str | None) -> bool:
 def resolve(hits: Iterable[Hit], vendor: str | None = None) -> list[Indicator]:
     """Apply vendor hints, corroboration and suppression; one Indicator per rule."""
     by_rule: dict[str, Hit] = {}
+    seen: dict[str, set[Evidence]] = {}  # per rule: evidence already kept (O(1) de-duplication)
     for h in hits:
         prior = by_rule.get(h.rule.id)
         if prior is None:
-            by_rule[h.rule.id] = Hit(h.rule, h.certainty, list(h.evidence), h.port)
+            kept = list(h.evidence)
+            by_rule[h.rule.id] = Hit(h.rule, h.certainty, kept, h.port)
+            seen[h.rule.id] = set(kept)
         else:
             prior.certainty = raise_certainty(prior.certainty, h.certainty)
-            prior.evidence.extend(e for e in h.evidence if e not in prior.evidence)
+            known = seen[h.rule.id]
+            for e in h.evidence:
+                if e not in known:
+                    known.add(e)
+                    prior.evidence.append(e)
     fired = set(by_rule)
     out: list[Indicator] = []
     for h in by_rule.values():

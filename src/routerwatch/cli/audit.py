@@ -8,7 +8,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from routerwatch.cli.common import ReportFormat, ReportFormatOption, console, fail
+from routerwatch.cli.common import (
+    ReportFormat,
+    ReportFormatOption,
+    check_output,
+    console,
+    fail,
+)
 
 KNOWN_KEYS_MAX = 2**20
 
@@ -72,6 +78,7 @@ def audit_config(
     from routerwatch.cli.runtime import emit
     from routerwatch.pipeline import audit_config as run
 
+    check_output(output, fmt.value)
     keys = _known_keys(known_key) if known_key is not None else []
     try:
         audited = run(file, dns_allow=_list(dns_allow), isp_dns=_list(isp_dns), known_keys=keys)

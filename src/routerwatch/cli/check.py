@@ -11,7 +11,14 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from routerwatch.cli.common import DbOption, ReportFormat, ReportFormatOption, console, fail
+from routerwatch.cli.common import (
+    DbOption,
+    ReportFormat,
+    ReportFormatOption,
+    check_output,
+    console,
+    fail,
+)
 from routerwatch.models import DeviceIdentity, Finding
 
 _WIDE = 120  # console width from which the reason fits as a table column
@@ -69,6 +76,7 @@ def check(
         )
     except ValueError as exc:
         fail(f"cannot read the device description: {exc}")
+    check_output(output, fmt.value)
     pol = load_policy_or_fail(policy)
     engines = None
     if unmatched_reason(None, identity) is None:
@@ -111,6 +119,7 @@ def _check_inventory(
         rows = read_inventory(path)
     except InventoryError as exc:
         fail(str(exc))
+    check_output(output, fmt.value)
     pol = load_policy_or_fail(policy)
     engines = load_engines_or_fail(db, fingerprints=False)
     with kb_errors():

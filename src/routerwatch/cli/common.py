@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -53,6 +54,33 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """
     err_console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     raise typer.Exit(code)
+
+
+def check_output(
+    output: Path | None, *formats: str, name: str | None = None, label: str | None = None
+) -> None:
+    """Fail now, before the work starts, when ``--output`` cannot take the report(s).
+
+    ``formats``: the report formats that will be written there (their default file names
+    are used when ``output`` is a directory; ``name`` overrides them); none: ``output`` is
+    a plain file (e.g. a bundle). A directory that does not exist yet (demo) needs an
+    existing, writable parent. See routerwatch.outputs for what is refused.
+    """
+    from routerwatch import outputs
+    from routerwatch.report import DEFAULT_NAMES
+
+    if output is None:
+        return
+    what = label or (f"the {formats[0]} report" if len(formats) == 1 else "the output")
+    try:
+        if len(formats) > 1 and not output.exists():  # a report directory to be created
+            outputs.destination(output)
+            return
+        for fmt in formats or (None,):
+            default = name or (DEFAULT_NAMES.get(fmt) if fmt else None)
+            outputs.destination(output, default)
+    except outputs.OutputError as exc:
+        fail(f"cannot write {what}: {exc}")
 
 
 def warn(message: str) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from routerwatch.cli.common import console, fail, warn
+from routerwatch.cli.common import check_output, console, fail, warn
 
 if TYPE_CHECKING:
     from routerwatch.lab import LabDevice
@@ -49,6 +49,7 @@ def demo(
 
     if output.exists() and not output.is_dir():
         fail(f"--output {output} exists and is not a directory")
+    check_output(output, *DEMO_FORMATS)
     started = time.monotonic()
     pol = load_policy_or_fail(None if policy.lower() == "none" else policy)
     engines = load_engines_or_fail(db)

@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from routerwatch.cli.common import DbOption, Format, RichBar, console, fail, print_json, warn
+from routerwatch.cli.common import (
+    DbOption,
+    Format,
+    RichBar,
+    check_output,
+    console,
+    fail,
+    print_json,
+    warn,
+)
 
 app = typer.Typer(help="Manage the vulnerability knowledge base.", no_args_is_help=True)
 
@@ -200,6 +209,7 @@ def export(
     """Write the whole KB as one checksummed bundle for air-gapped networks."""
     if file.exists() and not force:
         fail(f"{file} exists (use --force to overwrite)")
+    check_output(file, label="the bundle")
     with _kb(db) as kb:
         manifest = kb.export(file, progress=RichBar())
         counts = ", ".join(f"{n} {s}" for s, n in manifest["counts"].items())

@@ -78,7 +78,7 @@ def start(
     Binding ports below 1024 needs root. The lab runs until `routerwatch lab stop`.
     """
     from routerwatch.lab import load_profiles
-    from routerwatch.lab.daemon import log_path, read_state, state_path
+    from routerwatch.lab.daemon import lock_lab, log_path, read_state, state_path
     from routerwatch.lab.runner import lab_addresses
 
     n = count if count is not None else len(load_profiles(include_hostile=not no_hostile))
@@ -86,13 +86,18 @@ def start(
         lab_addresses(base, n)
     except ValueError as exc:
         fail(f"--base {base}: {exc}")
+    lock = lock_lab()  # held by the daemon from here on: a second start fails at once
     running = _running_state()
     if running is not None:
         fail(
             f"a lab is already running (pid {running['pid']}, base {running.get('base')}, "
             f"{len(running.get('devices', []))} devices); stop it first with `routerwatch lab stop`"
         )
+    if lock is None:
+        fail("another `routerwatch lab start` is starting a lab right now; "
+             "see `routerwatch lab status` in a moment")
     cmd = [sys.executable, "-m", "routerwatch.lab.daemon", "--base", base, "--seed", str(seed)]
+    cmd += ["--lock-fd", str(lock)]
     if count is not None:
         cmd += ["--count", str(count)]
     if no_hostile:
@@ -107,7 +112,9 @@ def start(
             stderr=log_file,
             start_new_session=True,
             close_fds=True,
+            pass_fds=(lock,),
         )
+    os.close(lock)  # the daemon holds the lock now
     deadline = time.monotonic() + START_WAIT
     state = None
     while time.monotonic() < deadline:

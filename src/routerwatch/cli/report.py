@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from routerwatch.cli.common import DbOption, ReportFormat, fail
+from routerwatch.cli.common import DbOption, ReportFormat, check_output, fail
 
 MAX_BYTES = 64 * 1024 * 1024
 
@@ -36,6 +36,7 @@ def report(
     from routerwatch.models import Report
     from routerwatch.schema import SchemaError, read_document
 
+    check_output(output, fmt.value)
     raw = _load(file)
     try:
         doc = read_document(raw)

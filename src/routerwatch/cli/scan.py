@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from routerwatch.cli.common import ReportFormat, fail
+from routerwatch.cli.common import ReportFormat, check_output, fail
 from routerwatch.cli.upload import SiteOption, TokenOption, UploadOption
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ def scan(
         scope = parse_scope(given, exclude=exclude, allow_public=allow_public)
     except ScopeError as exc:
         fail(str(exc))
+    check_output(output, fmt.value)
     options = _options(ports, rate, concurrency, timeout, host_timeout, snmp_community, discover)
     from routerwatch.cli.runtime import emit, kb_errors, load_engines_or_fail, load_policy_or_fail
     from routerwatch.pipeline import run_scan

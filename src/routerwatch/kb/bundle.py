@@ -15,6 +15,7 @@ import json
 import lzma
 import os
 import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -24,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from routerwatch import jsontext, outputs
 from routerwatch.kb import reader
 from routerwatch.kb.errors import KBError, RecordError
 from routerwatch.kb.schema import TABLES
@@ -85,7 +87,13 @@ def export_bundle(engine: Engine, path: Path, progress: Progress | None = None,
     JSON); the shipped starter bundle is built with 6 to keep it small.
     """
     progress = progress or NullProgress()
-    part = path.with_name(path.name + ".payload.part")
+    try:
+        path = outputs.destination(path)
+        fd, part_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        os.close(fd)
+    except OSError as exc:
+        raise KBError(f"{path}: cannot write the bundle: {exc}") from None
+    part = Path(part_name)
     sha, counts, size = hashlib.sha256(), Counter[str](), 0
     sources: dict[str, Any] = {}
     newest = ""
@@ -112,11 +120,11 @@ def export_bundle(engine: Engine, path: Path, progress: Progress | None = None,
                     "data_date": newest or None, "counts": {s: counts[s] for s in ORDER},
                     "sources": sources, "payload_sha256": sha.hexdigest(),
                     "payload_bytes": size, "attribution": ATTRIBUTION}
-        final = path.with_name(path.name + ".part")
-        with final.open("wb") as out_file, part.open("rb") as payload:
+        with outputs.atomic_writer(path) as out_file, part.open("rb") as payload:
             out_file.write(lzma.compress((dumps(manifest) + "\n").encode()))
             shutil.copyfileobj(payload, out_file)
-        os.replace(final, path)
+    except outputs.OutputError as exc:
+        raise KBError(f"{path}: cannot write the bundle: {exc}") from None
     except OSError as exc:
         raise KBError(f"{path}: cannot write the bundle: {exc.strerror or exc}") from None
     finally:
@@ -127,7 +135,7 @@ def export_bundle(engine: Engine, path: Path, progress: Progress | None = None,
 
 def read_manifest(path: Path, first: bytes) -> dict[str, Any]:
     try:
-        manifest = json.loads(first)
+        manifest = jsontext.loads(first)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise KBError(f"{path}: bundle manifest is not valid JSON") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -190,7 +198,7 @@ def import_bundle(writer: Writer, path: Path, max_size: int) -> Counter[str]:
 
 def _parse_line(path: Path, number: int, line: bytes) -> tuple[str, dict[str, Any]]:
     try:
-        obj = json.loads(line)
+        obj = jsontext.loads(line)
         (source, value), = obj.items()
         parser = PARSERS[source]
     except (ValueError, AttributeError, KeyError, TypeError):

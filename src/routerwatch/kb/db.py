@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -106,8 +108,49 @@ def bulk_journal(conn: Connection, enabled: bool = True) -> Iterator[None]:
                 conn.commit()
 
 
+MIGRATION_WAIT = 300.0  # seconds a command waits for another one's migration
+PG_MIGRATION_LOCK = 0x72776B62  # pg_advisory_xact_lock key ("rwkb")
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Serialise migrations of one SQLite file between processes (an flock on a lock file
+    beside it; SQLite's own locks are fcntl locks, which flock does not disturb)."""
+    database = engine.url.database or ""
+    if engine.dialect.name != "sqlite" or database in ("", ":memory:"):
+        yield
+        return
+    import fcntl
+
+    lock_path = Path(database).expanduser().with_name(Path(database).name + ".migrate-lock")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    except OSError as exc:
+        raise KBError(f"cannot open database {safe_url(engine.url)}: {exc.strerror}") from None
+    try:
+        deadline = time.monotonic() + MIGRATION_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise KBError(
+                        f"{safe_url(engine.url)}: another routerwatch has been migrating this "
+                        f"database for more than {MIGRATION_WAIT:.0f} s"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (no-op when already there)."""
+    """Bring the schema to the newest Alembic revision (no-op when already there).
+
+    Concurrent commands on a new database take turns: the first migrates, the others wait
+    and then find it current (SQLite: a lock file; PostgreSQL: an advisory lock).
+    """
     from alembic import command
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
@@ -118,7 +161,12 @@ def migrate(engine: Engine) -> None:
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(False).replace("%", "%%"))
     head = ScriptDirectory.from_config(cfg).get_current_head()
     try:
-        with engine.begin() as conn:
+        with engine.connect() as conn:  # the common case: already current, no lock needed
+            if MigrationContext.configure(conn).get_current_revision() == head:
+                return
+        with _migration_lock(engine), engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})")
             current = MigrationContext.configure(conn).get_current_revision()
             if current == head:
                 return

@@ -78,6 +78,28 @@ def parse_file(path: str, explicit: bool, max_size: int) -> Parsed:
     return Parsed(path, "rows", source.name, list(checked_rows(doc, source)))
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Worker initializer: the kernel kills this worker (SIGKILL) when its parent dies.
+
+    Covers SIGKILL of the parent too, which no handler or ``atexit`` in the parent could.
+    If the parent is already gone when this runs, exit at once.
+    """
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - Linux only, as the pool itself
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def import_files(writer: Writer, files: list[tuple[Path, bool]], max_size: int,
                  result: ImportResult, progress: Progress, workers: int | None = None) -> None:
     from routerwatch.kb.importer import import_file, write_rows
@@ -85,7 +107,9 @@ def import_files(writer: Writer, files: list[tuple[Path, bool]], max_size: int,
     count = max(1, min(workers or os.cpu_count() or 1, 8))
     explicit = {str(p): e for p, e in files}
     context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(count, mp_context=context)
+    pool = ProcessPoolExecutor(
+        count, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
+    )
     queue: deque[Future[Parsed]] = deque()
     todo = iter(files)
     try:

@@ -7,8 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from routerwatch.jsontext import loads
 from routerwatch.kb.schema import cve5, epss, kev, match_compiled, nvd
-from routerwatch.kb.sources.common import loads
 from routerwatch.models import CveRecord, KevEntry
 
 _KEV = [kev.c.date_added, kev.c.due_date, kev.c.ransomware, kev.c.vendor.label("kev_vendor"),

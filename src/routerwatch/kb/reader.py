@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from routerwatch.jsontext import loads as json_loads
 from routerwatch.kb.errors import KBError
-from routerwatch.kb.sources.common import loads as json_loads
 
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024  # bytes, on disk and once decompressed
 BUNDLE_RATIO = 16  # a bundle is streamed: it may decompress to 16 x the limit
@@ -175,10 +175,6 @@ def parse(data: bytes, name: str) -> Document:
         return Document(name, "text", text)
     try:
         return Document(name, "json", json_loads(text))
-    except json.JSONDecodeError:
-        pass  # orjson is stricter (NaN, huge integers): the standard parser decides
-    try:
-        return Document(name, "json", json.loads(text))
     except json.JSONDecodeError as exc:
         end = text.rstrip()
         hint = " (file truncated?)" if not end.endswith(("}", "]")) else ""

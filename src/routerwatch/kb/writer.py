@@ -109,7 +109,7 @@ class Writer:
         """Start replacing the KEV catalog; False (and a note) when the stored one is newer."""
         stored = get_state(self.conn, "kev")["meta"].get("date_released") or ""
         incoming = meta.get("date_released") or ""
-        if stored and incoming and incoming < stored:
+        if stored and (not incoming or incoming < stored):  # undated: never newer
             self.skipped.append(
                 f"{label}: KEV catalog {meta.get('catalog_version')} is older than the stored "
                 f"one ({stored[:10]}); kept the stored catalog"

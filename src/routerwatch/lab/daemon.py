@@ -19,7 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["is_lab_process", "log_path", "main", "pid_alive", "read_state", "state_path"]
+__all__ = [
+    "is_lab_process",
+    "lock_lab",
+    "lock_path",
+    "log_path",
+    "main",
+    "pid_alive",
+    "read_state",
+    "state_path",
+]
 
 DAEMON_MODULE = "routerwatch.lab.daemon"
 
@@ -35,6 +44,28 @@ def state_path() -> Path:
 
 def log_path() -> Path:
     return state_path().with_name("daemon.log")
+
+
+def lock_path() -> Path:
+    """The lock a starting or running lab holds (flock): one lab per data directory."""
+    return state_path().with_name("lab.lock")
+
+
+def lock_lab(path: Path | None = None) -> int | None:
+    """An open descriptor holding the exclusive lab lock, or None when another holds it.
+
+    The lock belongs to the open file description: a daemon that inherits the descriptor
+    keeps the lock for its whole life, and the kernel drops it when the daemon ends.
+    """
+    import fcntl
+
+    fd = os.open(path or lock_path(), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def read_state(path: Path | None = None) -> dict[str, Any] | None:
@@ -88,7 +119,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-hostile", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--state", type=Path, default=None, help="state file (default: data dir)")
+    ap.add_argument("--lock-fd", type=int, default=None,
+                    help="descriptor of the lab lock, taken by `lab start` (else taken here)")
     args = ap.parse_args(argv)
+    if args.lock_fd is None:
+        path_for_lock = (args.state or state_path()).with_name("lab.lock")
+        held = lock_lab(path_for_lock)
+        if held is None:
+            print(f"error: another lab holds {path_for_lock}", file=sys.stderr, flush=True)
+            return 2
 
     from routerwatch.lab.runner import Lab
 

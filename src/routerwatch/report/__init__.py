@@ -17,15 +17,13 @@ Adding a format is one module with a ``render_<name>(report) -> str`` function p
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from routerwatch import outputs
 from routerwatch.models import Report
 from routerwatch.report.errors import ReportError
 from routerwatch.report.jsonfmt import from_dict, to_dict
@@ -74,6 +72,7 @@ __all__ = [
     "REGISTRY",
     "ReportError",
     "ReportFormatSpec",
+    "destination",
     "from_dict",
     "print_table",
     "register",
@@ -98,30 +97,12 @@ def render(report: Report, fmt: str) -> str:
     return _renderer(fmt)(report)
 
 
-def _umask() -> int:
+def destination(output: Path, fmt: str) -> Path:
+    """The file ``write`` would write for ``output`` (checked now: call it before the work)."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o022
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    """Write via a temporary file in the same directory and rename: all or nothing."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        return outputs.destination(output, DEFAULT_NAMES[fmt])
+    except outputs.OutputError as exc:
+        raise ReportError(str(exc)) from None
 
 
 def write(report: Report, fmt: str, output: Path | None) -> Path | None:
@@ -140,13 +121,12 @@ def write(report: Report, fmt: str, output: Path | None) -> Path | None:
             sys.stdout.buffer.write(text.encode("utf-8"))
         sys.stdout.flush()
         return None
-    path = Path(output).expanduser()
-    if path.is_dir():
-        path = path / REGISTRY[fmt].filename
-    if not path.parent.is_dir():
-        raise ReportError(f"directory {path.parent} does not exist")
+    path = destination(output, fmt)
     try:
-        _atomic_write(path, text)
+        outputs.write_text(path, text)
     except OSError as exc:
-        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise ReportError(
+            str(exc) if isinstance(exc, outputs.OutputError)
+            else f"cannot write {path}: {exc.strerror or exc}"
+        ) from None
     return path

@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from routerwatch.jsontext import escape_unsafe
 from routerwatch.models import Report
 from routerwatch.report.errors import ReportError
 from routerwatch.report.summary import summary
@@ -48,7 +49,7 @@ def render_json(report: Report) -> str:
         decode_report(raw)
     except SchemaError as exc:  # e.g. NaN (written as null) where a number is required
         raise ReportError(f"report holds a value JSON cannot carry: {exc}") from exc
-    return msgspec.json.format(raw, indent=2).decode("utf-8") + "\n"
+    return escape_unsafe(msgspec.json.format(raw, indent=2).decode("utf-8")) + "\n"
 
 
 def from_dict(data: bytes | str | Mapping[str, Any]) -> Report:

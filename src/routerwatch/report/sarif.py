@@ -17,6 +17,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from routerwatch.jsontext import escape_unsafe
 from routerwatch.models import Assessment, Finding, Indicator, Report
 from routerwatch.report.summary import host_name, severity_of, summary
 from routerwatch.report.text import nvd_url, safe_http_url
@@ -242,4 +243,5 @@ def to_sarif(report: Report) -> dict[str, Any]:
 
 
 def render_sarif(report: Report) -> str:
-    return json.dumps(to_sarif(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    text = json.dumps(to_sarif(report), indent=2, ensure_ascii=False, allow_nan=False)
+    return escape_unsafe(text) + "\n"

@@ -77,6 +77,7 @@ def by_vendor(report: Report) -> dict[str, int]:
 def top_actions(report: Report, limit: int = TOP_ACTIONS) -> list[dict[str, Any]]:
     """Actions of all devices, merged when kind and text are equal, most urgent first."""
     merged: dict[tuple[str, str], dict[str, Any]] = {}
+    members: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
     for index, a in enumerate(report.assessments):
         for act in a.actions:
             key = (act.kind, act.text)
@@ -90,11 +91,14 @@ def top_actions(report: Report, limit: int = TOP_ACTIONS) -> list[dict[str, Any]
                     "clears": [],
                 }
             entry["priority"] = min(entry["priority"], act.priority)
+            seen = members.setdefault(key, (set(), set()))  # membership in O(1), not O(hosts)
             name = host_name(a, index)
-            if name not in entry["hosts"]:
+            if name not in seen[0]:
+                seen[0].add(name)
                 entry["hosts"].append(name)
             for c in act.clears:
-                if c not in entry["clears"]:
+                if c not in seen[1]:
+                    seen[1].add(c)
                     entry["clears"].append(c)
     ordered = sorted(
         merged.values(),

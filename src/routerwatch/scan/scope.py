@@ -6,8 +6,9 @@ from what the user typed — IP addresses, CIDRs, ranges (``a.b.c.d-e.f.g.h`` an
 comments) — minus ``--exclude``. It refuses, naming the offending target:
 
 * multicast, broadcast and unspecified addresses, always (224.0.0.0/4, 255.255.255.255,
-  0.0.0.0/8, ::, ff00::/8); the network and broadcast addresses of a given IPv4 CIDR are
-  dropped from the set so nothing is ever sent to them;
+  0.0.0.0/8, ::, ff00::/8 — and the first three written as IPv4-mapped ``::ffff:…``,
+  NAT64 ``64:ff9b::…`` or 6to4 ``2002:…`` IPv6 addresses); the network and broadcast
+  addresses of a given IPv4 CIDR are dropped from the set so nothing is ever sent to them;
 * public addresses unless ``allow_public`` (private, loopback and link-local ranges are the
   user's own network and allowed);
 * more than ``max_hosts`` addresses, host names (no DNS lookups), and anything unparsable.
@@ -50,23 +51,40 @@ class OutOfScope(ScopeError):
     """A connection or datagram to an address outside the scope was refused by the guard."""
 
 
+_V4_FORBIDDEN = ("0.0.0.0/8", "224.0.0.0/4", "255.255.255.255/32")
+_V4_PRIVATE = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16")
+#: IPv6 prefixes that carry an IPv4 address in their low bits, with the bit position it starts
+#: at: IPv4-mapped (::ffff:a.b.c.d), NAT64 well-known (64:ff9b::a.b.c.d), 6to4 (2002:AABB:CCDD::)
+_MAPPED = (0xFFFF << 32, 0)
+_NAT64 = (0x64FF9B << 96, 0)
+_SIXTOFOUR = (0x2002 << 112, 80)
+
+
+def _embedded(v4_cidrs: tuple[str, ...], prefixes: tuple[tuple[int, int], ...]) -> list[str]:
+    """The IPv6 networks that carry the given IPv4 networks inside the given prefixes."""
+    out = []
+    for text in v4_cidrs:
+        net = netaddr.IPNetwork(text)
+        for prefix, shift in prefixes:
+            value = prefix | (int(net.network) << shift)
+            length = (128 - 32 - shift) + net.prefixlen
+            out.append(str(netaddr.IPNetwork((value, length), version=6).cidr))
+    return out
+
+
 #: Never a destination, whatever the flags: multicast, limited broadcast, "this network",
-#: unspecified.
-FORBIDDEN = netaddr.IPSet(["0.0.0.0/8", "224.0.0.0/4", "255.255.255.255/32", "::/128", "ff00::/8"])
-#: The user's own networks: allowed without --allow-public.
+#: unspecified — also written as IPv4-mapped, NAT64 or 6to4 IPv6 addresses
+#: (``::ffff:239.255.255.250`` is the SSDP group).
+FORBIDDEN = netaddr.IPSet(
+    [*_V4_FORBIDDEN, "::/128", "ff00::/8",
+     *_embedded(_V4_FORBIDDEN, (_MAPPED, _NAT64, _SIXTOFOUR))]
+)
+#: The user's own networks: allowed without --allow-public (also as IPv4-mapped addresses).
 PRIVATE = netaddr.IPSet(
-    [
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "::1/128",
-        "fc00::/7",
-        "fe80::/10",
-    ]
+    [*_V4_PRIVATE, "::1/128", "fc00::/7", "fe80::/10", *_embedded(_V4_PRIVATE, (_MAPPED,))]
 )
 
+_V4_MAPPED = netaddr.IPNetwork("::ffff:0:0/96")
 _RANGE = re.compile(r"^([^-\s]+)-([^-\s]+)$")
 _SPLIT = re.compile(r"[\s,]+")
 
@@ -218,6 +236,9 @@ def _parse_one(text: str, origin: str) -> tuple[netaddr.IPSet, netaddr.IPSet]:
             addresses = netaddr.IPSet([cidr])
             if cidr.version == 4 and cidr.prefixlen < 31:
                 edge = netaddr.IPSet([cidr.network, cidr.broadcast])
+            elif cidr in _V4_MAPPED and cidr.prefixlen < 127:  # the same, IPv4-mapped
+                edge = netaddr.IPSet([netaddr.IPAddress(cidr.first, 6),
+                                      netaddr.IPAddress(cidr.last, 6)])
             return addresses, edge
         match = _RANGE.match(text)
         if match:

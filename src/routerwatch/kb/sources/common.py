@@ -14,13 +14,10 @@ CVE_ID = re.compile(r"CVE-\d{4}-\d{4,19}")
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 _fast_dumps: Callable[[Any], bytes] | None
-loads: Callable[[str], Any]
 try:  # orjson: ~5x faster JSON; it matters with all of NVD (300k records) in the KB
     from orjson import dumps as _fast_dumps
-    from orjson import loads
 except ImportError:  # pragma: no cover - orjson is a dependency, json is the fallback
     _fast_dumps = None
-    loads = json.loads
 
 
 def dumps(value: Any) -> str:

@@ -7,7 +7,6 @@ FIRST: ``#model_version:v2025.03.14,score_date:2025-03-17T00:00:00+0000`` then
 from __future__ import annotations
 
 import csv
-import io
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -24,7 +23,7 @@ HEADERS = {
 
 def _first_lines(text: str) -> list[str]:
     lines = []
-    for line in io.StringIO(text[:4096]):
+    for line in text[:4096].splitlines():
         if line.strip():
             lines.append(line.strip())
         if len(lines) == 2:
@@ -75,10 +74,26 @@ def _number(value: str | None, field: str, index: int, cve_id: str) -> float:
     return number
 
 
+def _rows(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    """The CSV rows; a csv.Error (NUL byte, broken quoting) becomes a RecordError."""
+    index = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise RecordError(f"malformed CSV line ({exc})", max(index - 1, 0)) from None
+        index += 1
+        yield row
+
+
 def parse(text: str) -> Iterator[dict[str, Any]]:
     info = meta(text)
-    stream = io.StringIO(text)
-    rows = csv.reader(line for line in stream if line.strip() and not line.startswith("#"))
+    # splitlines: a bare CR (old Mac line ends, or one stray byte) ends a line too, instead
+    # of reaching the csv module as "new-line character seen in unquoted field"
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    rows = _rows(csv.reader(lines))
     header = next(rows, None)
     key = _header_key(",".join(header)) if header else None
     if header is None or key is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,7 @@ from routerwatch.kb.sources import validate
 from routerwatch.kb.sources.common import check_id, date_only, dumps, optional_timestamp
 
 NAME = "kev"
+_VERSION = re.compile(r"\d{4}\.\d{2}\.\d{2}")
 
 
 def detect(doc: Any) -> bool:
@@ -22,13 +24,48 @@ def detect(doc: Any) -> bool:
 
 
 def meta(doc: dict[str, Any]) -> dict[str, Any]:
-    """The catalog's version and release time (what decides which catalog is newer)."""
+    """The catalog's version and release time (what decides which catalog is newer).
+
+    A catalog without ``dateReleased`` gets the date of its ``catalogVersion``
+    (``2025.08.25``) or, failing that, of its newest ``dateAdded``, marked
+    ``date_inferred``: an undated catalog must not pass for a new one.
+    """
     released = optional_timestamp(doc.get("dateReleased"), "dateReleased", None, None)
+    inferred = None
+    if released is None:
+        inferred = _version_date(doc.get("catalogVersion")) or _newest_added(doc)
+    version = doc.get("catalogVersion")
     return {
-        "catalog_version": doc.get("catalogVersion"),
-        "date_released": released,
-        "count": doc.get("count"),
+        "catalog_version": version if isinstance(version, str) else None,
+        "date_released": released or inferred,
+        "date_inferred": True if inferred else None,
+        "count": doc.get("count") if isinstance(doc.get("count"), int) else None,
     }
+
+
+def _version_date(version: Any) -> str | None:
+    if not isinstance(version, str) or not _VERSION.fullmatch(version.strip()):
+        return None
+    try:
+        return optional_timestamp(version.strip().replace(".", "-"), "catalogVersion", None, None)
+    except RecordError:
+        return None
+
+
+def _newest_added(doc: dict[str, Any]) -> str | None:
+    dates = [
+        entry["dateAdded"] for entry in doc.get("vulnerabilities") or ()
+        if isinstance(entry, dict) and isinstance(entry.get("dateAdded"), str)
+    ]
+    newest = None
+    for text in dates:
+        try:
+            value = optional_timestamp(text, "dateAdded", None, None)
+        except RecordError:
+            continue
+        if value and (newest is None or value > newest):
+            newest = value
+    return newest
 
 
 def parse(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:

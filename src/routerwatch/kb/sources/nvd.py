@@ -103,7 +103,7 @@ def _vendors(configurations_json: str | None) -> list[str]:
 def _cwes(weaknesses: Any) -> list[str]:
     values = []
     for weakness in weaknesses if isinstance(weaknesses, list) else ():
-        for d in weakness.get("description", ()) if isinstance(weakness, dict) else ():
+        for d in (weakness.get("description") or ()) if isinstance(weakness, dict) else ():
             value = d.get("value") if isinstance(d, dict) else None
             if isinstance(value, str) and value.startswith("CWE-"):
                 values.append(value)

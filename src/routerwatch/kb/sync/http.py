@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import threading
 import time
@@ -12,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from routerwatch import __version__
+from routerwatch import __version__, jsontext
 from routerwatch.kb.errors import KBError
 from routerwatch.kb.reader import human
 
@@ -55,18 +56,40 @@ def nvd_limiter(api_key: str | None) -> RateLimiter:
 
 @dataclass
 class Retry:
-    """Capped exponential backoff: ``min(cap, base * 2**attempt)``, honouring Retry-After."""
+    """Capped exponential backoff: ``min(cap, base * 2**attempt)``, honouring Retry-After.
+
+    A server's Retry-After (seconds or an HTTP date) is waited out in full, however long,
+    up to ``max_wait``; asked to wait longer, the sync stops with one line instead.
+    """
 
     attempts: int = 6
     base: float = 2.0
     cap: float = 60.0
     sleep: Callable[[float], None] = field(default=time.sleep)
+    max_wait: float = 900.0
 
     def delay(self, attempt: int, retry_after: str | None = None) -> float:
         wait = min(self.cap, self.base * (2**attempt))
-        if retry_after and retry_after.strip().isdigit():
-            wait = max(wait, min(self.cap, float(retry_after)))
+        asked = retry_after_seconds(retry_after)
+        if asked is not None:
+            wait = max(wait, asked)
         return wait
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """A Retry-After header (delay-seconds or HTTP-date) as seconds from now; None if unusable."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text) if len(text) <= 12 else float("inf")
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
 
 
 class Transient(Exception):
@@ -94,7 +117,7 @@ class Fetcher:
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None,
                  headers: Mapping[str, str] | None = None) -> Any:
-        return self._with_retries(url, params, headers, self.max_bytes, json.loads)
+        return self._with_retries(url, params, headers, self.max_bytes, jsontext.loads)
 
     def _with_retries(self, url: str, params: Mapping[str, Any] | None,
                       headers: Mapping[str, str] | None, limit: int,
@@ -113,7 +136,14 @@ class Fetcher:
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 last = f"invalid or truncated JSON ({exc})"
             if attempt + 1 < self.retry.attempts:
-                self.retry.sleep(self.retry.delay(attempt, retry_after))
+                wait = self.retry.delay(attempt, retry_after)
+                if wait > self.retry.max_wait:
+                    raise KBError(
+                        f"{url}: {last}; the server asks to wait "
+                        f"{'forever' if wait == float('inf') else f'{wait:.0f} s'} before "
+                        f"retrying (more than {self.retry.max_wait:.0f} s): try again later"
+                    )
+                self.retry.sleep(wait)
         if last == "HTTP 403":
             last += " (NVD answers 403 when rate-limited or when the API key is not valid)"
         raise KBError(f"{url}: gave up after {self.retry.attempts} attempts: {last}")

@@ -97,7 +97,16 @@ class NvdSync:
                 or not isinstance(page.get("totalResults"), int)):
             raise KBError(f"{self.url}: unexpected response (not an NVD API 2.0 page) "
                           f"at startIndex={start}")
-        return page["vulnerabilities"], page["totalResults"], page
+        vulns, total = page["vulnerabilities"], page["totalResults"]
+        given = page.get("startIndex", start)
+        if total < 0 or given != start or len(vulns) > self.page_size or start + len(vulns) > total:
+            # a broken or hostile mirror: trusting it could end a full download early
+            raise KBError(
+                f"{self.url}: inconsistent NVD page at startIndex={start}: {len(vulns)} records "
+                f"(asked for at most {self.page_size}), startIndex {given!r}, "
+                f"totalResults {total}"
+            )
+        return vulns, total, page
 
     def _add(self, writer: Writer, page: dict[str, Any], start: int) -> None:
         try:

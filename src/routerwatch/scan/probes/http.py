@@ -30,6 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 import h11
 import netaddr
+import webencodings
 
 from routerwatch import __version__
 from routerwatch.models import HttpObservation, www_authenticate_realms
@@ -107,7 +108,11 @@ def decode_content(body: bytes, encoding: str | None, limit: int) -> tuple[bytes
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
 
 
-def _charset(content_type: str | None, body: bytes) -> str:
+def _charset(content_type: str | None, body: bytes) -> codecs.CodecInfo:
+    """The text encoding a browser would use: the first declared label (header, then meta
+    tag) that the WHATWG Encoding Standard knows, else UTF-8. Python codec names that are no
+    text encoding of the web (rot13, idna, punycode, zlib, base64, unicode_escape...) are not
+    labels there, so a page cannot make itself unreadable by declaring one."""
     candidates = []
     if content_type:
         match = re.search(r"charset\s*=\s*\"?([A-Za-z0-9_.:-]+)", content_type, re.I)
@@ -117,18 +122,18 @@ def _charset(content_type: str | None, body: bytes) -> str:
     if meta:
         candidates.append(meta.group(1).decode("ascii", "replace"))
     for name in candidates:
-        try:
-            return codecs.lookup(name).name
-        except LookupError:
-            continue
-    return "utf-8"
+        encoding = webencodings.lookup(name)
+        if encoding is not None and encoding.name != "replacement":
+            return encoding.codec_info
+    return codecs.lookup("utf-8")
 
 
 def decode_body(body: bytes, content_type: str | None) -> str:
     """Body text: the declared charset (header or meta tag), else UTF-8; bad bytes replaced."""
     if content_type and content_type.strip().lower().startswith(_BINARY_TYPES):
         return ""
-    return body.decode(_charset(content_type, body), errors="replace").replace("\x00", "\ufffd")
+    text, _ = _charset(content_type, body).decode(body, "replace")
+    return str(text).replace("\x00", "\ufffd")
 
 
 class _TitleParser(HTMLParser):
