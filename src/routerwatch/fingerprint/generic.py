@@ -399,19 +399,40 @@ def _banners(obs: Observation) -> Iterator[GenericHit]:
             )
 
 
-_TAGS = re.compile(r"<[^>]*>|&nbsp;")
+# A status-page row: the label, then tags / &nbsp; / a colon, then the value - read from the
+# raw HTML in one pass (no tag-stripped copy of a 64 KB page is built).
 _LABELLED = re.compile(
     r"(?i)\b(?P<label>model\s*(?:name|number)?|hardware\s*version|product\s*name|"
-    r"software\s*version|firmware\s*version)\s*:?\s+(?P<value>[A-Za-z0-9][\w.+/-]{1,40})"
+    r"software\s*version|firmware\s*version)(?:\s|&nbsp;|:|<[^>]{0,200}>){1,12}"
+    r"(?P<value>[A-Za-z0-9][\w.+/-]{1,40})"
 )
+
+
+_LABEL_WORDS = ("model", "hardware", "product", "software", "firmware")
+MAX_ROWS = 64
+
+
+def _label_rows(body: str) -> Iterator[re.Match[str]]:
+    """Matches of _LABELLED, tried only where a label word starts (str.find is far cheaper
+    than running the case-insensitive alternation at every position of a 64 KB page)."""
+    low = body.lower()
+    starts: list[int] = []
+    for word in _LABEL_WORDS:
+        at = low.find(word)
+        while at >= 0 and len(starts) < 4 * MAX_ROWS:
+            starts.append(at)
+            at = low.find(word, at + len(word))
+    for at in sorted(starts)[: 4 * MAX_ROWS]:
+        m = _LABELLED.match(body, at, at + 400)
+        if m is not None:
+            yield m
 
 
 def _status_page(label: str, body: str) -> dict[str, str]:
     """Model and firmware from a status page's "Hardware Version TC4400" / "Software Version
     70.12.42" rows (DOCSIS modems and many gateways show them before login)."""
-    text = " ".join(_TAGS.sub(" ", body[:65536]).split())
     out: dict[str, str] = {}
-    for m in _LABELLED.finditer(text):
+    for m in _label_rows(body[:65536]):
         kind, value = m.group("label").lower(), m.group("value")
         if kind.startswith(("software", "firmware")):
             if "firmware" not in out and any(c.isdigit() for c in value) and "." in value:
