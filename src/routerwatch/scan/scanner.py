@@ -306,21 +306,16 @@ class _Scan:
             seeded=self.seeded.get(state.address),
         )
         state.upnp = description
-        for text in errors:
-            state.error(text)
         if description is not None:
-            more, errors = await upnp.probe_tr64(
-                self.guard,
-                self.fetcher,
-                state.address,
-                timeout=o.probe_timeout,
-                port=o.ssdp_port,
-                known=description.location,
-            )
+            more, tr64_errors = await upnp.probe_tr64(
+                self.guard, self.fetcher, state.address,
+                timeout=o.probe_timeout, port=o.ssdp_port, known=description.location,
+            )  # fmt: skip
+            errors = errors + tr64_errors
             if more is not None:
                 state.upnp_more.append(more)
-            for text in errors:
-                state.error(text)
+        for text in errors:
+            state.error(text)
 
     async def _snmp(self, state: _Host) -> None:
         assert self.snmp is not None
