@@ -20,7 +20,6 @@ Exit status 1 when a figure falls below tests/identification/baseline.json.
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import json
 import sys
@@ -36,7 +35,7 @@ from routerwatch.fingerprint.engine import Fingerprinter
 from routerwatch.identity.hardware import model_key, normalize_hardware
 from routerwatch.identity.vendors import canonical_vendor
 from routerwatch.models import Banner, DeviceIdentity, Observation, TlsCertificate
-from routerwatch.scan.probes.http import RawResponse, build_http_observation
+from routerwatch.scan.probes.http import RawResponse, build_http_observation, favicon_hashes
 from routerwatch.scan.probes.upnp import parse_description, parse_ssdp_response
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,14 +64,6 @@ class Case:
 
 
 # --------------------------------------------------------------------------- captures → Observation
-
-
-def favicon_hashes(data: bytes) -> tuple[str, int]:
-    """(MD5 hex, mmh3) of a favicon: the mmh3 is Shodan's - of the base64 text with a newline
-    every 76 characters, as Python's ``base64.encodebytes`` writes it."""
-    import mmh3
-
-    return hashlib.md5(data, usedforsecurity=False).hexdigest(), mmh3.hash(base64.encodebytes(data))
 
 
 def _http(cap: dict[str, Any], folder: Path) -> Any:

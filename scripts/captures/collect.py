@@ -321,6 +321,44 @@ def collect_aioupnp(c: Collector) -> None:
         )
 
 
+GOFRITZ = [
+    # (folder under __sdcp__/, truth): the folder names the model and the firmware it was read from
+    (
+        "FRITZBox_6490_Cable_141.07.57",
+        {"vendor": "AVM", "model": "FRITZ!Box 6490 Cable", "firmware": "141.07.57"},
+    ),
+    (
+        "FRITZBox_7530_164.07.57",
+        {"vendor": "AVM", "model": "FRITZ!Box 7530", "firmware": "164.07.57"},
+    ),
+    (
+        "FRITZBox_7530_164.08.02",
+        {"vendor": "AVM", "model": "FRITZ!Box 7530", "firmware": "164.08.02"},
+    ),
+    (
+        "FRITZBox_7590_154.07.57",
+        {"vendor": "AVM", "model": "FRITZ!Box 7590", "firmware": "154.07.57"},
+    ),
+]
+
+
+def collect_gofritz(c: Collector) -> None:
+    repo, commit = "nitram509/gofritz", "a363f90eab4eb7f5ecdcf9058c07216d7384d4e6"
+    for folder, truth in GOFRITZ:
+        path = f"__sdcp__/{folder}/tr64desc.xml"
+        did = "gofritz-" + folder.lower().replace("_", "-").replace(".", "-")
+        cap = {"kind": "upnp", "file": c.write(f"{did}/tr64desc.xml", c.git(repo, commit, path))}
+        c.add(
+            Device(
+                did,
+                truth,
+                {"repo": repo, "path": path, "commit": commit, "licence": "MIT"},
+                [cap],
+                note="TR-064 description saved by the repo author",
+            )
+        )
+
+
 SNMPSIM = [
     # (file stem under data/, truth) -- truth from the recording's own file name and sysDescr
     ("network/router/huawei-s5720", {"vendor": "Huawei", "model": "S5720-36C-EI-AC"}),
@@ -572,6 +610,7 @@ def main(argv: list[str] | None = None) -> int:
     collect_samples(c, args.samples)
     collect_cable(c)
     collect_aioupnp(c)
+    collect_gofritz(c)
     collect_snmpsim(c)
     collect_recog(c, args.recog)
     header = (

@@ -257,7 +257,9 @@ def test_every_ssdp_device_answers_unicast_search(lab: Lab) -> None:
         for st in ("upnp:rootdevice", "urn:schemas-upnp-org:device:InternetGatewayDevice:1"):
             (reply,) = ssdp(d.address, st, expect=1)
             assert reply["ST"] == st and reply["USN"].startswith("uuid:")
-            assert reply["LOCATION"].startswith("http://") and reply["SERVER"]
+            assert reply["LOCATION"].startswith("http://")
+            # A replayed capture without an SSDP reply has no SERVER header to replay.
+            assert reply.get("SERVER") or d.profile_id.startswith("replay-")
         assert len(ssdp(d.address, "ssdp:all", expect=3)) == 3
     d = next(d for d in lab.devices() if d.profile_id == "netgear-r7000-old")
     assert ssdp(d.address, "urn:schemas-upnp-org:device:Printer:1", wait=0.3) == []
@@ -497,9 +499,10 @@ def test_devices_reveal_exactly_what_the_profile_says(lab: Lab) -> None:
             continue
         seen = observable(d)
         ident = d.identity
-        assert ident.vendor and ident.model and ident.firmware
+        assert ident.vendor and ident.model
         model_seen = ident.model.lower() in seen
-        firmware_seen = ident.firmware.lower() in seen
+        # Replayed captures label firmware only where the capture proves it.
+        firmware_seen = bool(ident.firmware) and ident.firmware.lower() in seen
         assert model_seen == ("model" in d.reveals), f"{d.profile_id}: model shown={model_seen}"
         assert firmware_seen == ("firmware" in d.reveals), (
             f"{d.profile_id}: firmware shown={firmware_seen}"

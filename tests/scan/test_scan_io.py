@@ -132,7 +132,8 @@ def test_hostile_devices_do_not_stop_the_scan() -> None:
     assert luci[3] == b"operation=read"
     assert all(r[2].get("connection") == "close" for r in seen)
     assert {h.scheme for h in good.http if h.port == HTTPS} == {"https"}
-    assert [h.path for h in good.http if h.port == 18000] == ["/"]  # HTTP fallback, silent port
+    # HTTP fallback on a silent port: the page and its favicon (port-agnostic probing)
+    assert [h.path for h in good.http if h.port == 18000] == ["/", "/favicon.ico"]
     assert len(good.tls) == 1 and "OU=RV340" in good.tls[0].subject and good.tls[0].self_signed
     ssh_banner = good.banner(SSH)
     assert ssh_banner is not None and ssh_banner.text == "SSH-2.0-dropbear_2019.78"

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from routerwatch.fingerprint.generic import generic_hits
 from routerwatch.fingerprint.inputs import Input, extract_inputs
+from routerwatch.fingerprint.nuclei import nuclei_from_env
 from routerwatch.fingerprint.recog import shipped_recog
 from routerwatch.fingerprint.rules import Rule, load_rules
 from routerwatch.identity.hardware import model_key
@@ -187,6 +188,9 @@ def _build_shipped(use_recog: bool) -> tuple[Rule, ...]:
     rules = list(load_rules())
     if use_recog:
         rules.extend(shipped_recog()[0])
+        # A nuclei-templates checkout the user points at (ROUTERWATCH_NUCLEI_TEMPLATES), loaded
+        # like Recog: converted passive matchers, lower weight than own rules.
+        rules.extend(nuclei_from_env())
     return tuple(rules)
 
 

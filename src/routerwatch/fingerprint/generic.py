@@ -71,6 +71,9 @@ GENERIC_RULES = {
     "tls-organisation": _rule(
         "tls-organisation", "tls.subject", 0.45, "organisation of a TLS certificate"
     ),
+    "http-status-page": _rule(
+        "http-status-page", "http.body", 0.5, "model/firmware rows of a status page"
+    ),
     "banner-os": _rule("banner-os", "banner.telnet", 0.5, "firmware project named in a banner"),
     "http-vendor-text": _rule(
         "http-vendor-text", "http.title", 0.5, "page title or realm starting with a vendor"
@@ -270,6 +273,38 @@ def _server(label: str, family: str, header: str) -> Iterator[GenericHit]:
         )
 
 
+_SPEED_OR_VERSION = re.compile(r"^(?:\d+[GMK]|[vV]?\d+(?:[._]\d+)*[a-zA-Z]?|\d+-bit|x86_64|i\d86)$")
+_MODEL_WORD = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9+/-]{1,23}$")
+_STOP_WORDS = re.compile(
+    r"(?i)^(?:software|version|release|series|build|copyright|kernel|rev|revision)"
+)
+_MODEL_LABEL = re.compile(r"(?i)\bmodel\s*[:=]\s*([A-Za-z0-9+/-]{3,24})")
+
+
+def model_code(text: str) -> str | None:
+    """The first model-like code of a free text (``C3750``, ``DES-3200-18``, ``ZXR10 9908``):
+    letters and digits, not a version or speed; a following number-bearing word joins it."""
+    m = _MODEL_LABEL.search(text)
+    if m:
+        return m.group(1)
+    tokens = [t.strip(".,;:'\"") for t in re.split(r"[\s()\[\],]+", text)]
+    tokens = [t for t in tokens if t]
+    for i, token in enumerate(tokens):
+        if not _MODEL_WORD.match(token) or _SPEED_OR_VERSION.match(token):
+            continue
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if (
+            nxt
+            and any(c.isdigit() for c in nxt)
+            and _MODEL_WORD.match(nxt)
+            and not _SPEED_OR_VERSION.match(nxt)
+            and not _STOP_WORDS.match(nxt)
+        ):
+            return f"{token} {nxt}"
+        return token
+    return None
+
+
 def _snmp(obs: Observation) -> Iterator[GenericHit]:
     vendor = pen_vendor(obs.snmp_sysobjectid)
     if vendor:
@@ -283,21 +318,30 @@ def _snmp(obs: Observation) -> Iterator[GenericHit]:
     descr = (obs.snmp_sysdescr or "").strip()
     if not descr:
         return
-    head = descr[:160]
+    head = descr.splitlines()[0][:160]
     said, rest = split_vendor_prefix(head)
     if said is None:
         m = re.search(r"\bby\s+([A-Z][\w-]+(?:\s+[A-Z][\w-]+)?)", head)
         said = canonical_vendor(m.group(1)) if m else None
         rest = head
-    if said:
-        model = model_in_text(said, rest)
-        yield GenericHit(
-            "snmp-sysdescr",
-            "snmp.sysdescr",
-            "snmp.sysdescr",
-            head,
-            {"vendor": said, "model": model or ""},
-        )
+    if said is None and vendor is None:
+        return
+    if said is not None and vendor is not None and said != vendor:
+        return  # sysDescr and enterprise number disagree: say nothing of the model
+    # After the vendor's name (and company words), the first model code names the model.
+    rest = re.sub(
+        r"(?i)^(?:networks|communications|systems|technologies|inc|co|ltd|[,.])+\s*", "", rest
+    )
+    rest = re.sub(
+        r"(?i)^(?:(?:networks|communications|systems|technologies|inc|co|ltd)[,.]?\s+)+", "", rest
+    )
+    model = model_in_text(said or vendor, rest) or model_code(rest)
+    if model and firmware_os(model):
+        model = None
+    fields = {"vendor": said or "", "model": model or ""}
+    if said is None:
+        fields["vendor"] = vendor or ""
+    yield GenericHit("snmp-sysdescr", "snmp.sysdescr", "snmp.sysdescr", head, fields)
 
 
 _ORG = re.compile(r"(?:^|,)O=((?:[^,\\]|\\.)+)")
@@ -355,6 +399,73 @@ def _banners(obs: Observation) -> Iterator[GenericHit]:
             )
 
 
+# A status-page row: the label, then tags / &nbsp; / a colon, then the value - read from the
+# raw HTML in one pass (no tag-stripped copy of a 64 KB page is built).
+_LABELLED = re.compile(
+    r"(?i)\b(?P<label>model\s*(?:name|number)?|hardware\s*version|product\s*name|"
+    r"software\s*version|firmware\s*version)(?:\s|&nbsp;|:|<[^>]{0,200}>){1,12}"
+    r"(?P<value>[A-Za-z0-9][\w.+/-]{1,40})"
+)
+
+
+_LABEL_WORDS = ("model", "hardware", "product", "software", "firmware")
+MAX_ROWS = 64
+
+
+def _label_rows(body: str) -> Iterator[re.Match[str]]:
+    """Matches of _LABELLED, tried only where a label word starts (str.find is far cheaper
+    than running the case-insensitive alternation at every position of a 64 KB page)."""
+    low = body.lower()
+    starts: list[int] = []
+    for word in _LABEL_WORDS:
+        at = low.find(word)
+        while at >= 0 and len(starts) < 4 * MAX_ROWS:
+            starts.append(at)
+            at = low.find(word, at + len(word))
+    for at in sorted(starts)[: 4 * MAX_ROWS]:
+        m = _LABELLED.match(body, at, at + 400)
+        if m is not None:
+            yield m
+
+
+def _status_page(label: str, body: str) -> dict[str, str]:
+    """Model and firmware from a status page's "Hardware Version TC4400" / "Software Version
+    70.12.42" rows (DOCSIS modems and many gateways show them before login)."""
+    out: dict[str, str] = {}
+    for m in _label_rows(body[:65536]):
+        kind, value = m.group("label").lower(), m.group("value")
+        if kind.startswith(("software", "firmware")):
+            if "firmware" not in out and any(c.isdigit() for c in value) and "." in value:
+                out["firmware"] = value
+        elif "model" not in out:
+            found = infer_vendor(value)
+            if found is not None:
+                out.update(vendor=found[0], model=found[1])
+    return out if "model" in out else {}
+
+
+def _http_pages(obs: Observation) -> Iterator[GenericHit]:
+    for h in obs.http:
+        if h.status >= 400:
+            continue
+        if h.title:
+            found = infer_vendor(h.title.strip()) if _MODEL_WORD.match(h.title.strip()) else None
+            if found is not None:  # the title is a bare model code of a known family ("MB8611")
+                yield GenericHit(
+                    "http-vendor-text",
+                    f"http.title:{h.port}",
+                    "http.title",
+                    h.title,
+                    {"vendor": found[0], "model": found[1]},
+                )
+        if h.body:
+            fields = _status_page(f"http.body:{h.port}", h.body)
+            if fields:
+                yield GenericHit(
+                    "http-status-page", f"http.body:{h.port}{h.path}", "http.body", h.path, fields
+                )
+
+
 def generic_hits(obs: Observation) -> list[GenericHit]:
     """Every generic reading of ``obs`` (see the module docstring)."""
     out: list[GenericHit] = list(_upnp(obs))
@@ -364,4 +475,5 @@ def generic_hits(obs: Observation) -> list[GenericHit]:
     out.extend(_snmp(obs))
     out.extend(_tls(obs))
     out.extend(_http(obs))
+    out.extend(_http_pages(obs))
     return out

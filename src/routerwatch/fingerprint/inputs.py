@@ -6,7 +6,8 @@ the probe results is documented in docs/fingerprints.md; in short:
 
 * ``http.server`` / ``http.title`` / ``http.cookie`` / ``http.favicon``: the Server header,
   the page title (from the body when the scanner gave none), each Set-Cookie value and the
-  favicon MD5 of every HTTP(S) exchange with status < 500.
+  favicon MD5 of every HTTP(S) exchange with status < 500; ``http.favicon.mmh3`` the favicon's
+  Shodan/nuclei mmh3 hash as a decimal number.
 * ``http.realm``: the realm of each WWW-Authenticate header; ``http.wwwauth`` the whole value.
 * ``http.body``: the body of exchanges with status < 400 (rules may restrict the path).
 * ``http.luci``: ``data.model`` of the JSON answer to the TP-Link LuCI locale POST.
@@ -139,6 +140,8 @@ def _http_inputs(h: HttpObservation) -> list[Input]:
         out.append(Input("http.title", f"http.title:{port}", _cut(title, "http.title")))
     if h.favicon_md5:
         out.append(Input("http.favicon", f"http.favicon:{port}", h.favicon_md5.strip().lower()))
+    if h.favicon_mmh3 is not None:
+        out.append(Input("http.favicon.mmh3", f"http.favicon:{port}", str(h.favicon_mmh3)))
     model = _luci_model(h)
     if model:
         out.append(Input("http.luci", f"http.luci:{port}", _cut(model, "http.luci")))

@@ -55,6 +55,7 @@ INPUT_SOURCES = frozenset(
         "http.luci",
         "http.currentsetting",
         "http.favicon",
+        "http.favicon.mmh3",
         "http.cookie",
         "upnp",
         "upnp.server",

@@ -1,7 +1,8 @@
 """One emulated host: its address, profile and the per-host values its pages show.
 
 MAC address, serial number and UPnP UUID are derived from (seed, profile, address), so a lab
-started twice with the same seed serves byte-identical pages.
+started twice with the same seed serves byte-identical pages. The device's true identity is
+not among the values: pages show only what the profile's ``vars`` spell out.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ class DeviceContext:
         digest = hashlib.sha256(f"{self.seed}|{self.profile.id}|{self.address}".encode()).digest()
         oui = self.profile.vars.get("oui", "02:00:00").upper()
         mac = oui + ":" + ":".join(f"{b:02X}" for b in digest[:3])
-        ident = self.profile.identity
         base = {
             "address": self.address,
             "mac": mac,
@@ -41,16 +41,15 @@ class DeviceContext:
             "serial": digest[3:9].hex().upper(),
             "uuid": str(uuid.UUID(bytes=digest[9:25], version=4)),
             "nonce": digest[25:32].hex(),
-            "vendor": (ident.vendor if ident else None) or "",
-            "model": (ident.model if ident else None) or "",
-            "hardware": (ident.hardware if ident else None) or "",
-            "firmware": (ident.firmware if ident else None) or "",
             "upnp_port": str(self.profile.ssdp.port) if self.profile.ssdp else "",
         }
         base["upnp_serial"] = base["serial"]
+        # The truth label (profile.identity) is never a template value: what a device says about
+        # itself is written out in its vars (or replayed from a capture), so renaming the truth
+        # makes the end-to-end identification test fail instead of following along.
         merged = dict(base)
         for key, value in self.profile.vars.items():
-            merged[key] = self._sub(value.encode(), base).decode()
+            merged[key] = self._sub(value.encode(), merged).decode()
         self.values = merged
 
     @staticmethod

@@ -95,6 +95,8 @@ def ssdp_replies(ctx: DeviceContext, st: str) -> list[bytes]:
             f"SERVER: {ctx.render_text(spec.server)}",
             f"LOCATION: {location}",
         ]
+        if not spec.server:  # a replayed device whose SERVER header was not captured
+            lines.remove("SERVER: ")
         lines += [f"{k}: {ctx.render_text(v)}" for k, v in spec.extra_headers]
         out.append(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace"))
     return out

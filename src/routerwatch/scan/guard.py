@@ -182,8 +182,10 @@ class Guard:
 
         def from_peer(addr: Any) -> bool:
             try:
-                return bool(netaddr.IPAddress(str(addr[0]).split("%")[0]) == expected
-                            and int(addr[1]) == port)
+                return bool(
+                    netaddr.IPAddress(str(addr[0]).split("%")[0]) == expected
+                    and int(addr[1]) == port
+                )
             except (netaddr.AddrFormatError, ValueError, TypeError, IndexError):
                 return False
 

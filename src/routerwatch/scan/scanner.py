@@ -98,6 +98,7 @@ class _Host:
     banners: list[Banner] = field(default_factory=list)
     tls: list[TlsCertificate] = field(default_factory=list)
     upnp: UpnpDescription | None = None
+    upnp_more: list[UpnpDescription] = field(default_factory=list)
     snmp: str | None = None
     snmp_oid: str | None = None
     errors: list[str] = field(default_factory=list)
@@ -121,6 +122,7 @@ class _Host:
             banners=tuple(sorted(self.banners, key=lambda b: b.port)),
             tls=tuple(sorted(self.tls, key=lambda t: t.port)),
             upnp=self.upnp,
+            upnp_more=tuple(self.upnp_more),
             snmp_sysdescr=self.snmp,
             snmp_sysobjectid=self.snmp_oid,
             mac=mac,
@@ -244,13 +246,42 @@ class _Scan:
         )
         if raw:
             state.banners.append(banner.decode_banner(raw, port))
+            if not raw.startswith(b"HTTP/"):
+                return
+        elif port in banner.PORT_PROTOCOLS:
             return
-        # silent service on an unknown port: it may be a web server
-        if port not in banner.PORT_PROTOCOLS:
+        # A silent service (or one that talks HTTP first) on another port: services live on
+        # unexpected ports, so try TLS and plain HTTP at once (a tarpit costs one probe
+        # timeout, not two); the favicon is asked for only where GET / was answered.
+        tls_try = asyncio.create_task(self._tls_anywhere(state, port)) if not raw else None
+        plain: list[HttpObservation] = []
+        await http.probe_http(
+            self.fetcher, state.address, port, "http", plain.append,
+            lambda _text: None, plan=http.PLAN[:1],
+        )  # fmt: skip
+        if tls_try is not None and await tls_try:
+            return  # a TLS port: the plain request only saw a handshake failure
+        state.http.extend(plain)
+        if any(h.status < 500 for h in plain):
             await http.probe_http(
                 self.fetcher, state.address, port, "http", state.http.append,
-                lambda _text: None, plan=http.PLAN[:1],
+                lambda _text: None, plan=http.PLAN[1:2],
             )  # fmt: skip
+
+    async def _tls_anywhere(self, state: _Host, port: int) -> bool:
+        """True when ``port`` completed a TLS handshake (certificate kept, HTTPS GET / and
+        favicon done)."""
+        o = self.options
+        try:
+            cert = await tls.fetch_certificate(self.guard, state.address, port, o.probe_timeout)
+        except (OSError, TimeoutError, tls.TlsError):
+            return False  # not TLS (or not willing): a guess that failed is no error
+        state.tls.append(cert)
+        await http.probe_http(
+            self.fetcher, state.address, port, "https", state.http.append,
+            lambda _text: None, plan=http.PLAN[:2],
+        )  # fmt: skip
+        return True
 
     async def _socks(self, state: _Host, port: int) -> None:
         o = self.options
@@ -275,6 +306,14 @@ class _Scan:
             seeded=self.seeded.get(state.address),
         )
         state.upnp = description
+        if description is not None:
+            more, tr64_errors = await upnp.probe_tr64(
+                self.guard, self.fetcher, state.address,
+                timeout=o.probe_timeout, port=o.ssdp_port, known=description.location,
+            )  # fmt: skip
+            errors = errors + tr64_errors
+            if more is not None:
+                state.upnp_more.append(more)
         for text in errors:
             state.error(text)
 

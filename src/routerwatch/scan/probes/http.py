@@ -16,6 +16,7 @@ its timeouts on a small machine.
 from __future__ import annotations
 
 import asyncio
+import base64
 import codecs
 import hashlib
 import json
@@ -29,6 +30,7 @@ from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 import h11
+import mmh3
 import netaddr
 import webencodings
 
@@ -278,6 +280,16 @@ def redirect_target(request_url: str, location: str | None, address: str) -> str
     return str(url)
 
 
+def favicon_hashes(data: bytes) -> tuple[str, int]:
+    """(MD5 hex, mmh3) of a favicon. The mmh3 is the one Shodan (``http.favicon.hash``) and
+    nuclei (``mmh3(base64_py(body))``) use: MurmurHash3 x86 32-bit, signed, of the base64 text
+    with a newline every 76 characters and at the end (Python's ``base64.encodebytes``)."""
+    return (
+        hashlib.md5(data, usedforsecurity=False).hexdigest(),
+        mmh3.hash(base64.encodebytes(data)),
+    )
+
+
 def build_http_observation(
     port: int,
     scheme: Scheme,
@@ -295,11 +307,12 @@ def build_http_observation(
     content = content[:max_body]
     content_type = _header(headers, "content-type")
     favicon_md5 = None
+    favicon_mmh3 = None
     body = ""
     title = None
     if favicon:
         if raw.status == 200 and content and not truncated:
-            favicon_md5 = hashlib.md5(content, usedforsecurity=False).hexdigest()
+            favicon_md5, favicon_mmh3 = favicon_hashes(content)
         if content_type and "html" in content_type.lower():
             body = decode_body(content, content_type)
     else:
@@ -316,6 +329,7 @@ def build_http_observation(
         title=title,
         favicon_md5=favicon_md5,
         truncated=truncated,
+        favicon_mmh3=favicon_mmh3,
     )
 
 

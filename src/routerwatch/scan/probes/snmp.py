@@ -114,8 +114,11 @@ def build_request(community: str, version: int, request_id: int) -> bytes:
     module.apiPDU.set_defaults(pdu)
     module.apiPDU.set_request_id(pdu, request_id)
     module.apiPDU.set_varbinds(
-        pdu, [(module.ObjectIdentifier(SYSDESCR_OID), module.Null("")),
-              (module.ObjectIdentifier(SYSOBJECTID_OID), module.Null(""))]
+        pdu,
+        [
+            (module.ObjectIdentifier(SYSDESCR_OID), module.Null("")),
+            (module.ObjectIdentifier(SYSOBJECTID_OID), module.Null("")),
+        ],
     )
     message = module.Message()
     module.apiMessage.set_defaults(message)
@@ -201,8 +204,12 @@ class SnmpProbe:
             request_id = 1 + secrets.randbelow(2**31 - 2)
             outcome: list[SnmpSystem | SnmpError] = []
 
-            def accept(data: bytes, version: int = version, request_id: int = request_id,
-                       outcome: list[SnmpSystem | SnmpError] = outcome) -> bool:
+            def accept(
+                data: bytes,
+                version: int = version,
+                request_id: int = request_id,
+                outcome: list[SnmpSystem | SnmpError] = outcome,
+            ) -> bool:
                 try:
                     answer = read_reply(data, self.community, version, request_id)
                 except SnmpError as exc:

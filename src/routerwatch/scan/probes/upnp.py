@@ -216,6 +216,38 @@ async def probe_upnp(
     return description, errors + more
 
 
+TR064_ST = "urn:dslforum-org:device:InternetGatewayDevice:1"
+
+
+async def probe_tr64(
+    guard: Guard,
+    fetcher: HttpFetcher,
+    address: str,
+    *,
+    timeout: float,
+    port: int = SSDP_PORT,
+    known: str | None = None,
+) -> tuple[UpnpDescription | None, list[str]]:
+    """The TR-064 description (``tr64desc.xml``) when the device announces one: a unicast
+    M-SEARCH for the DSL Forum device type; its LOCATION is fetched when it differs from
+    ``known`` (the UPnP description already read). (None, []) when nothing answers."""
+    try:
+        replies = await guard.udp_exchange(
+            address, port, build_msearch(address, port, st=TR064_ST), timeout, max_bytes=MAX_SSDP
+        )
+    except OSError:
+        return None, []
+    headers = pick_reply(replies) if replies else None
+    if headers is None or not headers.get("location") or headers.get("location") == known:
+        return None, []
+    if TR064_ST not in headers.get("st", TR064_ST):
+        return None, []  # a device answering every ST with its IGD description
+    description, errors = await describe(fetcher, address, headers)
+    if description.manufacturer is None and description.model_name is None:
+        return None, errors
+    return description, errors
+
+
 async def describe(
     fetcher: HttpFetcher, address: str, headers: dict[str, str]
 ) -> tuple[UpnpDescription, list[str]]:
