@@ -63,6 +63,7 @@ from routerwatch.models import (
     TlsCertificate,
     UpnpDescription,
 )
+from routerwatch.telnet import banner_texts, lstrip_controls
 
 __all__ = [
     "CERTAINTIES",
@@ -452,59 +453,10 @@ def load_indicator_rules() -> list[IndicatorRule]:
 
 # --------------------------------------------------------------------------- banners
 
-_IAC, _SB, _SE = 0xFF, 0xFA, 0xF0
-_REPLACEMENT = 0xFFFD
-_UNIT = re.compile(r"\\x[0-9a-fA-F]{2}|.", re.S)
-
-
-def _skip_preamble(codes: list[int]) -> int:
-    """Index of the first code after telnet negotiation, controls and whitespace."""
-    i, n = 0, len(codes)
-    while i < n:
-        c = codes[i]
-        if c in (_IAC, _REPLACEMENT):
-            i += 1
-            if i >= n:
-                break
-            cmd = codes[i]
-            i += 1
-            if cmd in (0xFB, 0xFC, 0xFD, 0xFE, _REPLACEMENT):  # WILL WONT DO DONT (or unknown)
-                i += 1  # the option byte
-            elif cmd == _SB:
-                while i < n and not (
-                    codes[i] in (_IAC, _REPLACEMENT)
-                    and i + 1 < n
-                    and codes[i + 1] in (_SE, _REPLACEMENT)
-                ):
-                    i += 1
-                i += 2
-            continue
-        if c < 0x21 or c == 0x7F or 0x80 <= c < 0xA0:
-            i += 1
-            continue
-        break
-    return min(i, n)
-
-
-def _normalise_codes(codes: list[int]) -> str:
-    rest = codes[_skip_preamble(codes) :]
-    return "".join(chr(c) for c in rest)
-
-
 def banner_forms(banner: Banner) -> list[str]:
-    """The banner as compared by rules: from raw bytes (when given) and from text."""
-    forms: list[str] = []
-    raw = banner.raw_hex.strip().lower()
-    if raw and _HEX.fullmatch(raw):
-        data = bytes.fromhex(raw)
-        forms.append(_normalise_codes(list(data)))
-    if banner.text:
-        codes = [
-            int(u[2:], 16) if len(u) == 4 and u.startswith("\\x") else ord(u)
-            for u in _UNIT.findall(banner.text)
-        ]
-        forms.append(_normalise_codes(codes))
-    return forms
+    """The banner as compared by rules: from raw bytes (when given) and from text, Telnet
+    negotiation removed (routerwatch.telnet) and leading controls and whitespace skipped."""
+    return [lstrip_controls(text) for text in banner_texts(banner)]
 
 
 def _printable(text: str, limit: int = _EVIDENCE_MAX) -> str:
