@@ -60,8 +60,6 @@ from routerwatch.models import (
     Indicator,
     Observation,
     Remediation,
-    TlsCertificate,
-    UpnpDescription,
 )
 from routerwatch.telnet import banner_texts, lstrip_controls
 
@@ -645,50 +643,31 @@ def _tuple_pairs(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple((str(k).lower(), str(v)) for k, v in (value or ()))
 
 
+_SNIPPET_DEFAULTS: dict[str, dict[str, Any]] = {
+    "http": {"scheme": "http", "method": "GET", "path": "/", "status": 200},
+    "banners": {"protocol": "tcp", "text": ""},
+    "tls": {"subject": "", "issuer": ""},
+}
+
+
 def observation_from_dict(d: Mapping[str, Any], address: str = "192.0.2.1") -> Observation:
-    """An Observation from a rule example's plain-data snippet (used by tests and docs)."""
-    http = tuple(
-        HttpObservation(
-            port=int(h["port"]),
-            scheme=h.get("scheme", "http"),
-            method=h.get("method", "GET"),
-            path=h.get("path", "/"),
-            status=int(h.get("status", 200)),
-            headers=_tuple_pairs(h.get("headers")),
-            body=h.get("body", ""),
-            title=h.get("title"),
-        )
-        for h in d.get("http", ())
-    )
-    banners = tuple(
-        Banner(
-            port=int(b["port"]),
-            protocol=b.get("protocol", "tcp"),
-            text=b.get("text", ""),
-            raw_hex=b.get("raw_hex", ""),
-        )
-        for b in d.get("banners", ())
-    )
-    tls = tuple(
-        TlsCertificate(
-            port=int(t["port"]),
-            subject=t.get("subject", ""),
-            issuer=t.get("issuer", ""),
-            not_after=None if t.get("not_after") is None else str(t["not_after"]),
-            self_signed=bool(t.get("self_signed", False)),
-        )
-        for t in d.get("tls", ())
-    )
-    upnp = UpnpDescription(**d["upnp"]) if d.get("upnp") else None
-    return Observation(
-        address=str(d.get("address", address)),
-        open_ports=tuple(int(p) for p in d.get("open_ports", ())),
-        http=http,
-        banners=banners,
-        tls=tls,
-        upnp=upnp,
-        snmp_sysdescr=d.get("snmp_sysdescr"),
-    )
+    """An Observation from a rule example's plain-data snippet (used by tests and docs).
+
+    Snippets may leave out what examples rarely need (HTTP scheme/method/path/status, banner
+    protocol, certificate names, the address) and give HTTP headers as a mapping; the rest is
+    the Observation's own JSON shape, read by routerwatch.schema (SchemaError names a bad field).
+    """
+    from routerwatch.schema import from_builtins
+
+    data: dict[str, Any] = {"address": address, **d}
+    for key, defaults in _SNIPPET_DEFAULTS.items():
+        data[key] = [{**defaults, **item} for item in d.get(key) or ()]
+    for h in data["http"]:
+        h["headers"] = [list(p) for p in _tuple_pairs(h.get("headers"))]
+    for t in data["tls"]:
+        if t.get("not_after") is not None:
+            t["not_after"] = str(t["not_after"])  # YAML reads a bare date as a date
+    return from_builtins(data, Observation)
 
 
 def identity_from_dict(d: Mapping[str, Any] | None) -> DeviceIdentity | None:
