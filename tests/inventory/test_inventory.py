@@ -102,3 +102,14 @@ def test_cli_inventory_errors(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "no such file" in r.stderr
     r = CliRunner().invoke(app, ["check", "TP-Link Archer C7", "--inventory", "x.csv"])
     assert r.exit_code == 2 and "give no device on the command line" in r.stderr
+
+
+def test_today_is_an_explicit_input(tmp_path: Path) -> None:
+    """The same check on another date: the report says which date it was assessed for."""
+    db = f"sqlite:///{tmp_path / 'kb.db'}"
+    args = ["check", "--vendor", "Zzvendor", "--model", "X1", "--db", db, "-f", "json"]
+    r = CliRunner().invoke(app, [*args, "--today", "2031-02-03"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["today"] == "2031-02-03"
+    r = CliRunner().invoke(app, [*args, "--today", "someday"])
+    assert r.exit_code == 2 and "--today: not a date" in r.stderr

@@ -61,9 +61,8 @@ from routerwatch.models import (
     Indicator,
     Observation,
     Remediation,
-    TlsCertificate,
-    UpnpDescription,
 )
+from routerwatch.telnet import banner_texts, lstrip_controls
 
 __all__ = [
     "CERTAINTIES",
@@ -453,59 +452,10 @@ def load_indicator_rules() -> list[IndicatorRule]:
 
 # --------------------------------------------------------------------------- banners
 
-_IAC, _SB, _SE = 0xFF, 0xFA, 0xF0
-_REPLACEMENT = 0xFFFD
-_UNIT = re.compile(r"\\x[0-9a-fA-F]{2}|.", re.S)
-
-
-def _skip_preamble(codes: list[int]) -> int:
-    """Index of the first code after telnet negotiation, controls and whitespace."""
-    i, n = 0, len(codes)
-    while i < n:
-        c = codes[i]
-        if c in (_IAC, _REPLACEMENT):
-            i += 1
-            if i >= n:
-                break
-            cmd = codes[i]
-            i += 1
-            if cmd in (0xFB, 0xFC, 0xFD, 0xFE, _REPLACEMENT):  # WILL WONT DO DONT (or unknown)
-                i += 1  # the option byte
-            elif cmd == _SB:
-                while i < n and not (
-                    codes[i] in (_IAC, _REPLACEMENT)
-                    and i + 1 < n
-                    and codes[i + 1] in (_SE, _REPLACEMENT)
-                ):
-                    i += 1
-                i += 2
-            continue
-        if c < 0x21 or c == 0x7F or 0x80 <= c < 0xA0:
-            i += 1
-            continue
-        break
-    return min(i, n)
-
-
-def _normalise_codes(codes: list[int]) -> str:
-    rest = codes[_skip_preamble(codes) :]
-    return "".join(chr(c) for c in rest)
-
-
 def banner_forms(banner: Banner) -> list[str]:
-    """The banner as compared by rules: from raw bytes (when given) and from text."""
-    forms: list[str] = []
-    raw = banner.raw_hex.strip().lower()
-    if raw and _HEX.fullmatch(raw):
-        data = bytes.fromhex(raw)
-        forms.append(_normalise_codes(list(data)))
-    if banner.text:
-        codes = [
-            int(u[2:], 16) if len(u) == 4 and u.startswith("\\x") else ord(u)
-            for u in _UNIT.findall(banner.text)
-        ]
-        forms.append(_normalise_codes(codes))
-    return forms
+    """The banner as compared by rules: from raw bytes (when given) and from text, Telnet
+    negotiation removed (routerwatch.telnet) and leading controls and whitespace skipped."""
+    return [lstrip_controls(text) for text in banner_texts(banner)]
 
 
 def _printable(text: str, limit: int = _EVIDENCE_MAX) -> str:
@@ -701,50 +651,31 @@ def _tuple_pairs(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple((str(k).lower(), str(v)) for k, v in (value or ()))
 
 
+_SNIPPET_DEFAULTS: dict[str, dict[str, Any]] = {
+    "http": {"scheme": "http", "method": "GET", "path": "/", "status": 200},
+    "banners": {"protocol": "tcp", "text": ""},
+    "tls": {"subject": "", "issuer": ""},
+}
+
+
 def observation_from_dict(d: Mapping[str, Any], address: str = "192.0.2.1") -> Observation:
-    """An Observation from a rule example's plain-data snippet (used by tests and docs)."""
-    http = tuple(
-        HttpObservation(
-            port=int(h["port"]),
-            scheme=h.get("scheme", "http"),
-            method=h.get("method", "GET"),
-            path=h.get("path", "/"),
-            status=int(h.get("status", 200)),
-            headers=_tuple_pairs(h.get("headers")),
-            body=h.get("body", ""),
-            title=h.get("title"),
-        )
-        for h in d.get("http", ())
-    )
-    banners = tuple(
-        Banner(
-            port=int(b["port"]),
-            protocol=b.get("protocol", "tcp"),
-            text=b.get("text", ""),
-            raw_hex=b.get("raw_hex", ""),
-        )
-        for b in d.get("banners", ())
-    )
-    tls = tuple(
-        TlsCertificate(
-            port=int(t["port"]),
-            subject=t.get("subject", ""),
-            issuer=t.get("issuer", ""),
-            not_after=None if t.get("not_after") is None else str(t["not_after"]),
-            self_signed=bool(t.get("self_signed", False)),
-        )
-        for t in d.get("tls", ())
-    )
-    upnp = UpnpDescription(**d["upnp"]) if d.get("upnp") else None
-    return Observation(
-        address=str(d.get("address", address)),
-        open_ports=tuple(int(p) for p in d.get("open_ports", ())),
-        http=http,
-        banners=banners,
-        tls=tls,
-        upnp=upnp,
-        snmp_sysdescr=d.get("snmp_sysdescr"),
-    )
+    """An Observation from a rule example's plain-data snippet (used by tests and docs).
+
+    Snippets may leave out what examples rarely need (HTTP scheme/method/path/status, banner
+    protocol, certificate names, the address) and give HTTP headers as a mapping; the rest is
+    the Observation's own JSON shape, read by routerwatch.schema (SchemaError names a bad field).
+    """
+    from routerwatch.schema import from_builtins
+
+    data: dict[str, Any] = {"address": address, **d}
+    for key, defaults in _SNIPPET_DEFAULTS.items():
+        data[key] = [{**defaults, **item} for item in d.get(key) or ()]
+    for h in data["http"]:
+        h["headers"] = [list(p) for p in _tuple_pairs(h.get("headers"))]
+    for t in data["tls"]:
+        if t.get("not_after") is not None:
+            t["not_after"] = str(t["not_after"])  # YAML reads a bare date as a date
+    return from_builtins(data, Observation)
 
 
 def identity_from_dict(d: Mapping[str, Any] | None) -> DeviceIdentity | None:

@@ -3,6 +3,7 @@ with ``--inventory FILE`` the same for every device of an asset list, in one rep
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,11 @@ from routerwatch.cli.common import (
     DbOption,
     ReportFormat,
     ReportFormatOption,
+    TodayOption,
     check_output,
     console,
     fail,
+    parse_today,
 )
 from routerwatch.models import DeviceIdentity, Finding
 
@@ -54,15 +57,17 @@ def check(
     show_all: bool = typer.Option(
         False, "--all", help="Also list CVEs that name the model but do not affect this device."
     ),
+    today: str | None = TodayOption,
 ) -> None:
     """List the CVEs that affect one device (status affected/possible, KEV, EPSS, CVSS, fix),
     or with --inventory every device of an asset list."""
     from routerwatch.cli.runtime import emit, kb_errors, load_engines_or_fail, load_policy_or_fail
 
+    as_of = parse_today(today)
     if inventory is not None:
         if any(v for v in (text, vendor, model, hardware, firmware, region)):
             fail("--inventory checks the devices of the file: give no device on the command line")
-        _check_inventory(inventory, policy, fmt, output, db, show_all)
+        _check_inventory(inventory, policy, fmt, output, db, show_all, as_of)
         return
     if not any(v and v.strip() for v in (text, vendor, model)):
         fail('say which device: TEXT (e.g. "TP-Link Archer AX21 v3") or --vendor/--model, '
@@ -85,17 +90,19 @@ def check(
         from routerwatch.assess import assess
 
         message = unmatched_reason(None, identity)
-        assessment = assess(identity, [], [], policy=pol)
+        assessment = assess(identity, [], [], policy=pol, today=as_of)
     else:
         with kb_errors():
-            result = check_device(engines, identity, policy=pol, include_unaffected=show_all)
+            result = check_device(
+                engines, identity, policy=pol, include_unaffected=show_all, today=as_of
+            )
         message, assessment = result.message, result.assessment
     if fmt.value == "table" and output is None:
         render(identity, list(assessment.findings), message)
         return
     report = make_report(
         [assessment], kind="check", engines=engines, scope=[identity.label()], policy=pol,
-        warnings=[message] if message else [],
+        warnings=[message] if message else [], today=as_of,
     )
     emit(report, fmt.value, output)
 
@@ -107,6 +114,7 @@ def _check_inventory(
     output: Path | None,
     db: str | None,
     show_all: bool,
+    today: date | None,
 ) -> None:
     import time
 
@@ -125,7 +133,7 @@ def _check_inventory(
     with kb_errors():
         report = check_inventory(
             engines, rows, policy=pol, include_unaffected=show_all, scope=[str(path)],
-            started=started,
+            started=started, today=today,
         )
     emit(report, fmt.value, output)
 

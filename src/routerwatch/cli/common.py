@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, NoReturn
@@ -41,6 +42,24 @@ ReportFormatOption = typer.Option(
     help="table, or a report: json (reads back with `routerwatch report`), csv, html, "
     "cyclonedx, sarif.",
 )
+
+TodayOption = typer.Option(
+    None,
+    "--today",
+    help="Assess as of this date, YYYY-MM-DD (end of life, policy deadlines); default: today.",
+    show_default=False,
+)
+
+
+def parse_today(value: str | None) -> date | None:
+    """``--today`` as a date (None: the real today); a bad value ends with one error line."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        fail(f"--today: not a date (YYYY-MM-DD): {value!r}")
+
 
 DbOption = typer.Option(
     None, "--db", help="Database URL (default: $ROUTERWATCH_DB, else SQLite in the data dir)."

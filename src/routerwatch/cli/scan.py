@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from routerwatch.cli.common import ReportFormat, check_output, fail
+from routerwatch.cli.common import ReportFormat, TodayOption, check_output, fail, parse_today
 from routerwatch.cli.upload import SiteOption, TokenOption, UploadOption
 
 if TYPE_CHECKING:
@@ -72,11 +72,13 @@ def scan(
     upload_url: str | None = UploadOption,
     site: str = SiteOption,
     token: str | None = TokenOption,
+    today: str | None = TodayOption,
 ) -> None:
     # The help text is SCAN_HELP, set below.
     from routerwatch.cli.common import RichBar
     from routerwatch.scan.scope import ScopeError, default_gateway, parse_scope
 
+    as_of = parse_today(today)
     given = list(targets or [])
     if gateway:
         try:
@@ -106,7 +108,7 @@ def scan(
         with kb_errors():
             report = run_scan(
                 scope, engines, targets=given, options=options, policy=pol, progress=bar,
-                kind="scan",
+                kind="scan", today=as_of,
             )
     finally:
         bar.finish()

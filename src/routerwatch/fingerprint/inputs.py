@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 
 from routerwatch.models import Banner, HttpObservation, Observation, www_authenticate_realms
+from routerwatch.telnet import banner_texts
 
 __all__ = ["Input", "extract_inputs"]
 
@@ -60,13 +61,6 @@ _TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 _SPACES = re.compile(r"\s+")
 _FTP_CODE = re.compile(r"^\d{3}[ -]?", re.MULTILINE)
 _SSH_ID = re.compile(r"SSH-\d+(?:\.\d+)?-([^\r\n]*)")
-# Telnet option negotiation: IAC (255) WILL/WONT/DO/DONT option, IAC SB ... IAC SE, IAC cmd.
-_IAC_BYTES = re.compile(rb"\xff[\xfb-\xfe].|\xff\xfa.*?\xff\xf0|\xff[\xf0-\xf9\xff]", re.DOTALL)
-# The same when the scanner wrote the bytes as escapes ("\xff\xfd\x18").
-_IAC_ESCAPED = re.compile(
-    r"(?:\\xff|\xff)(?:(?:\\xf[b-e]|[\xfb-\xfe])(?:\\x[0-9a-f]{2}|.)|(?:\\xf[0-9]|[\xf0-\xf9]))",
-    re.IGNORECASE | re.DOTALL,
-)
 _UPNP_FIELDS = ("manufacturer", "model_name", "model_number", "model_description", "friendly_name")
 _PROTOCOL_BY_PORT = {21: "ftp", 22: "ssh", 23: "telnet"}
 
@@ -154,18 +148,8 @@ def _http_inputs(h: HttpObservation) -> list[Input]:
 
 
 def _telnet_text(b: Banner) -> str:
-    if b.raw_hex:
-        try:
-            raw = bytes.fromhex(b.raw_hex)
-        except ValueError:
-            raw = b""
-        if raw:
-            cleaned = _IAC_BYTES.sub(b"", raw)
-            try:
-                return cleaned.decode("utf-8")
-            except UnicodeDecodeError:
-                return cleaned.decode("latin-1")
-    return _IAC_ESCAPED.sub("", b.text)
+    """The greeting without Telnet negotiation (routerwatch.telnet), raw bytes first."""
+    return next(iter(banner_texts(b)), "")
 
 
 def _banner_inputs(b: Banner) -> list[Input]:

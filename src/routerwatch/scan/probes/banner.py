@@ -12,45 +12,17 @@ import re
 
 from routerwatch.models import Banner
 from routerwatch.scan.guard import Guard
+from routerwatch.telnet import IAC, strip_telnet
+
+__all__ = ["decode_banner", "guess_protocol", "printable", "read_banner", "strip_telnet"]
 
 MAX_BANNER = 4096
 MAX_TEXT = 1024
 RAW_HEX_BYTES = 64
 PORT_PROTOCOLS = {21: "ftp", 22: "ssh", 23: "telnet"}
 
-IAC, SB, SE = 255, 250, 240
-_NEGOTIATE = range(251, 255)  # WILL, WONT, DO, DONT
 _FTP = re.compile(rb"^(?:220|120|421)[ -]")
 _SAFE = re.compile(r"[\x20-\x7e\n\t]*")
-
-
-def strip_telnet(data: bytes) -> tuple[bytes, bool]:
-    """Remove Telnet IAC command sequences; (clean bytes, whether any were present)."""
-    if IAC not in data:
-        return data, False
-    out = bytearray()
-    i, n, found = 0, len(data), False
-    while i < n:
-        byte = data[i]
-        if byte != IAC:
-            out.append(byte)
-            i += 1
-            continue
-        found = True
-        if i + 1 >= n:
-            break
-        cmd = data[i + 1]
-        if cmd == IAC:  # escaped 0xff data byte
-            out.append(IAC)
-            i += 2
-        elif cmd in _NEGOTIATE:
-            i += 3
-        elif cmd == SB:  # subnegotiation: skip to IAC SE
-            end = data.find(bytes((IAC, SE)), i + 2)
-            i = n if end < 0 else end + 2
-        else:
-            i += 2
-    return bytes(out), found
 
 
 def _escape(ch: str) -> str:
