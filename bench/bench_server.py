@@ -190,7 +190,11 @@ async def _load(url: str, tok: str, rps: int, seconds: float, ids: list[int]) ->
         async def one(path: str) -> None:
             nonlocal errors
             t0 = time.perf_counter()
-            r = await c.get(path)
+            try:
+                r = await c.get(path)
+            except httpx.HTTPError:
+                errors += 1
+                return
             lat.append(time.perf_counter() - t0)
             if r.status_code != 200:
                 errors += 1

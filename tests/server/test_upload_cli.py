@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -31,7 +32,10 @@ def test_scan_upload(lab, sqlite_url, kb_url, start_server, tmp_path):
            "--upload", server.url, "--site", "branch-7"]
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stderr
-    assert "uploaded run branch-7-" in r.stdout
+    assert "uploaded run " in r.stdout
+    report_run = json.loads((tmp_path / "r.json").read_text()).get("run_id")
+    uploads = server.client(token).get("/api/v1/uploads").json()["items"]
+    assert [u["run_id"] for u in uploads] == [report_run] if report_run else len(uploads) == 1
     client = server.client(token)
     devices = client.get("/api/v1/devices", params={"site": "branch-7"}).json()
     assert devices["total"] == len(addresses)

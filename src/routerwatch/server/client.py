@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
 import httpx
 
+from routerwatch.schema import new_run_id
 from routerwatch.server.wire import make_upload
 
 
@@ -15,17 +15,13 @@ class UploadError(Exception):
     """The server refused the upload or could not be reached; the message is one line."""
 
 
-def new_run_id(site: str) -> str:
-    safe = "".join(c if c.isalnum() or c in "._-" else "-" for c in site)[:40] or "site"
-    return f"{safe}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{uuid.uuid4().hex[:8]}"
-
-
 def upload_report(report_dict: dict[str, Any], url: str, token: str, *, site: str = "default",
                   run_id: str | None = None, kind: str = "scan", attempts: int = 4,
                   timeout: float = 60.0, client: httpx.Client | None = None) -> dict[str, Any]:
     """POST the report to ``URL/api/v1/uploads``; retried on network errors and 5xx (the run
     id makes a retry harmless). Returns the server's answer."""
-    doc = make_upload(report_dict, run_id=run_id or new_run_id(site), site=site, kind=kind)
+    run_id = run_id or report_dict.get("run_id") or new_run_id()
+    doc = make_upload(report_dict, run_id=run_id, site=site, kind=kind)
     endpoint = url.rstrip("/") + "/api/v1/uploads"
     own = client is None
     http = client or httpx.Client(timeout=timeout)

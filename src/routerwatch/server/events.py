@@ -7,11 +7,11 @@ follow ``id``: it is the order of the log.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -62,7 +62,7 @@ def write(conn: Connection, events: list[Event]) -> int:
             "org_id": e.org_id, "type": e.type, "at": at, "observed_at": e.observed_at,
             "site_id": e.site_id, "device_id": e.device_id, "cve": e.cve,
             "severity": e.severity, "why": e.why[:2000],
-            "data": json.dumps(e.data, default=str, sort_keys=True),
+            "data": orjson.dumps(e.data, default=str, option=orjson.OPT_SORT_KEYS).decode(),
             "upload_id": e.upload_id, "kb_change_id": e.kb_change_id,
         }
         for e in events

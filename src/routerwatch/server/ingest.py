@@ -7,11 +7,11 @@ committed is applied whole; one that is not is not applied at all.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -95,7 +95,25 @@ def score(host: HostRecord, found: tuple[Finding, ...], hidden: set[str]) -> tup
 
 
 def _loads(text: str | None) -> Any:
-    return json.loads(text) if text else []
+    return orjson.loads(text) if text else []
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, default=str).decode()
+
+
+def _changes(row: Any, h: HostRecord, kb_change: int) -> bool:
+    """Does this sighting change anything beyond "seen again" (identity, ports, indicators,
+    policy, or findings made with an older KB)?"""
+    ident = h.identity
+    return bool(
+        (row.vendor, row.model, row.hardware, row.firmware, row.region)
+        != (ident.vendor, ident.model, ident.hardware, ident.firmware, ident.region)
+        or row.matched_kb != kb_change
+        or _loads(row.open_ports) != sorted(h.open_ports)
+        or {i["rule"] for i in _loads(row.indicators)} != {i.rule for i in h.indicators}
+        or sorted(_loads(row.policy)) != sorted(h.policy)
+    )
 
 
 def ingest(store: FleetStore, knowledge: Knowledge, org_id: int, upload: Upload, digest: str,
@@ -128,12 +146,14 @@ def _apply(store: FleetStore, conn: Connection, knowledge: Knowledge, org_id: in
     ).returning(t.uploads.c.id)).scalar_one())
     kb_change = knowledge.change_id
     keys = [h.device_key for h in upload.hosts]
+    by_key = {h.device_key: h for h in upload.hosts}
     existing: dict[str, Any] = {}  # device key → its row
     for part in chunks(keys):
         for found_row in conn.execute(sa.select(t.devices).where(
                 t.devices.c.org_id == org_id, t.devices.c.device_key.in_(part))):
             existing[found_row.device_key] = found_row
-    stored = load_findings(conn, [r.id for r in existing.values()])
+    changed = {key: _changes(row, by_key[key], kb_change) for key, row in existing.items()}
+    stored = load_findings(conn, [r.id for k, r in existing.items() if changed[k]])
 
     # new devices first: their ids are needed by everything else
     new_hosts = [h for h in upload.hosts if h.device_key not in existing]
@@ -160,6 +180,7 @@ def _apply(store: FleetStore, conn: Connection, knowledge: Knowledge, org_id: in
     port_closes: list[dict[str, Any]] = []
     finding_changes: list[lifecycle.FindingChanges] = []
     seen_ids: list[int] = []
+    touches: list[dict[str, Any]] = []  # seen again, nothing else changed
 
     for h in upload.hosts:
         row: Any = existing.get(h.device_key)
@@ -167,7 +188,7 @@ def _apply(store: FleetStore, conn: Connection, knowledge: Knowledge, org_id: in
         seen_ids.append(device_id)
         sightings.append({"org_id": org_id, "device_id": device_id, "upload_id": upload_id,
                           "seen_at": at, "address": h.address,
-                          "data": json.dumps(h.data, default=str)})
+                          "data": dumps(h.data)})
 
         def event(etype: str, why: str, severity: str = "info", *, _d: int = device_id,
                   **data: Any) -> None:
@@ -179,6 +200,13 @@ def _apply(store: FleetStore, conn: Connection, knowledge: Knowledge, org_id: in
         last_seen = utc(row.last_seen) if row is not None else None
         if last_seen is not None and at < last_seen:
             continue  # an older run delivered late: kept as a sighting, current state stays
+        if row is not None and not changed[h.device_key]:
+            if row.state == "gone":
+                event("device.back", f"{label} seen again at {h.address or '?'} after being "
+                      "gone", "low", key=h.device_key)
+            touches.append({"_id": device_id, "site_id": site_id, "last_seen": at,
+                            "address": h.address, "confidence": ident.confidence})
+            continue
         is_new = row is None
         changed_identity = is_new or (row.vendor, row.model, row.hardware, row.firmware) != (
             ident.vendor, ident.model, ident.hardware, ident.firmware)
@@ -261,9 +289,9 @@ def _apply(store: FleetStore, conn: Connection, knowledge: Knowledge, org_id: in
             "missed_runs": 0, "address": h.address, "vendor": ident.vendor,
             "model": ident.model, "hardware": ident.hardware, "firmware": ident.firmware,
             "region": ident.region, "confidence": ident.confidence,
-            "open_ports": json.dumps(sorted(new_ports)),
-            "indicators": json.dumps([to_builtins(i) for i in h.indicators], default=str),
-            "policy": json.dumps(sorted(h.policy)), "risk": risk, "risk_level": level,
+            "open_ports": dumps(sorted(new_ports)),
+            "indicators": dumps([to_builtins(i) for i in h.indicators]),
+            "policy": dumps(sorted(h.policy)), "risk": risk, "risk_level": level,
             "eol": eol, "open_findings": counts[0], "kev_open": counts[1],
             "matched_kb": kb_change, "findings_digest": findings_digest(found),
         })
@@ -273,6 +301,11 @@ def _apply(store: FleetStore, conn: Connection, knowledge: Knowledge, org_id: in
         cols = [c for c in device_updates[0] if c != "_id"]
         conn.execute(sa.update(t.devices).where(t.devices.c.id == sa.bindparam("_id")).values(
             {c: sa.bindparam(c) for c in cols}), device_updates)
+    if touches:
+        conn.execute(sa.update(t.devices).where(t.devices.c.id == sa.bindparam("_id")).values(
+            site_id=sa.bindparam("site_id"), last_seen=sa.bindparam("last_seen"),
+            address=sa.bindparam("address"), confidence=sa.bindparam("confidence"),
+            state="present", missed_runs=0), touches)
     if sightings:
         conn.execute(sa.insert(t.sightings), sightings)
     if identity_rows:

@@ -1,17 +1,18 @@
 """The one place that knows the upload payload's shape: JSON in, an ``Upload`` out.
 
 Everything else in the server works on ``Upload`` / ``HostRecord``. An upload is an envelope
-around a routerwatch JSON report (format 1, read with ``routerwatch.report.from_dict``, which
-checks every value and names the first bad one)::
+around a routerwatch JSON report of any supported format, read strictly by the versioned
+schema (``routerwatch.schema.decode_report``, which names the first bad field)::
 
     {"run_id": "…", "site": "hq", "kind": "scan", "complete": true,
      "observed_at": "2026-12-01T10:00:00Z", "kb_snapshot": null,
      "report": {"routerwatch": {"format": 1, …}, "hosts": [{…, "device_key": "mac:…"}]}}
 
 ``complete`` says the run covered the whole site, so devices it did not see count a miss
-(a device is "gone" after ``gone_after_runs`` misses). A host's ``device_key`` is the stable
-key of the box; without one the server derives it from the MAC/serial evidence, else from
-the site and address.
+(a device is "gone" after ``gone_after_runs`` misses). A host's stable key is the schema's
+``key`` (``routerwatch.schema.device_key``); a ``device_key`` in the host object overrides it;
+without either the server derives one from MAC/serial evidence, else from site and address.
+``run_id`` defaults to the report's own ``run_id``; ``kb_snapshot`` to its KB snapshot id.
 """
 
 from __future__ import annotations
@@ -94,11 +95,15 @@ def derive_key(identity: DeviceIdentity, site: str, address: str | None) -> str:
 
 def parse_upload(data: Any) -> Upload:
     """Validate an upload document (already JSON-decoded); raises WireError."""
-    from routerwatch.report import ReportError, from_dict
+    from routerwatch.schema import SchemaError, decode_report
 
     if not isinstance(data, dict):
         raise WireError("upload: expected a JSON object")
-    run_id = _text(data, "run_id", None, 100)
+    raw = data.get("report")
+    if not isinstance(raw, dict):
+        raise WireError("report: expected a routerwatch JSON report object")
+    default_run = raw.get("run_id") if isinstance(raw.get("run_id"), str) else None
+    run_id = _text(data, "run_id", default_run, 100)
     if run_id is None or not _RUN_ID.match(run_id):
         raise WireError("run_id: expected 1-100 characters of A-Z a-z 0-9 . _ : -")
     site = _text(data, "site", "default") or "default"
@@ -108,15 +113,12 @@ def parse_upload(data: Any) -> Upload:
     complete = data.get("complete", kind == "scan")
     if not isinstance(complete, bool):
         raise WireError("complete: expected true or false")
-    raw = data.get("report")
-    if not isinstance(raw, dict):
-        raise WireError("report: expected a routerwatch JSON report object")
     hosts_raw = raw.get("hosts")
     if isinstance(hosts_raw, list) and len(hosts_raw) > MAX_HOSTS:
         raise WireError(f"report.hosts: more than {MAX_HOSTS} hosts in one upload")
     try:
-        report = from_dict(raw)
-    except ReportError as exc:
+        report = decode_report(raw)
+    except SchemaError as exc:
         raise WireError(f"report.{exc}") from None
     observed = data.get("observed_at", report.generated or None)
     observed_at = parse_time(observed, "observed_at") if observed else datetime.now(UTC)
@@ -124,7 +126,7 @@ def parse_upload(data: Any) -> Upload:
     seen: set[str] = set()
     assert isinstance(hosts_raw, list)
     for i, (a, host) in enumerate(zip(report.assessments, hosts_raw, strict=True)):
-        key = host.get("device_key")
+        key = host.get("device_key", a.key)
         if key is None:
             key = derive_key(a.identity, site, a.address)
         elif not isinstance(key, str) or not _KEY.match(key):
@@ -143,7 +145,8 @@ def parse_upload(data: Any) -> Upload:
         ))
     return Upload(
         run_id=run_id, site=site, kind=kind, complete=complete, observed_at=observed_at,
-        hosts=tuple(hosts), kb_snapshot=_text(data, "kb_snapshot", None, 100),
+        hosts=tuple(hosts), kb_snapshot=_text(
+            data, "kb_snapshot", report.kb_snapshot.id if report.kb_snapshot else None, 100),
     )
 
 

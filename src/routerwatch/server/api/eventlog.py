@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 
 from routerwatch.server.api import models as m
-from routerwatch.server.api.deps import ctx, no_nul, role, row_dict
+from routerwatch.server.api.deps import ctx, fast_json, no_nul, role, row_dict
 from routerwatch.server.auth import Principal
 from routerwatch.server.events import SEVERITIES, TYPES
 from routerwatch.server.store import schema as t
@@ -48,4 +48,4 @@ def list_events(
     with ctx(request).store.read() as conn:
         rows = conn.execute(sa.select(e).where(*cond).order_by(e.c.id).limit(limit)).all()
     items = [row_dict(r, json_cols=("data",)) for r in rows]
-    return {"items": items, "next_after": items[-1]["id"] if items else None}
+    return fast_json({"items": items, "next_after": items[-1]["id"] if items else None})

@@ -13,6 +13,7 @@ from routerwatch.server.api.deps import (
     Page,
     csv_response,
     ctx,
+    fast_json,
     json_download,
     no_nul,
     paged,
@@ -80,7 +81,7 @@ def list_findings(
             f.join(d, d.c.id == f.c.device_id).join(s, s.c.id == d.c.site_id))
             .where(*cond)).scalar_one()
         rows = finding_rows(conn, cond, page.limit, page.offset)
-    return paged(rows, total, page)
+    return fast_json(paged(rows, total, page))
 
 
 @router.post("/findings/{finding_id}/triage", response_model=m.FindingOut, tags=["findings"],

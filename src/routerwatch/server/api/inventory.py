@@ -18,6 +18,7 @@ from routerwatch.server.api.deps import (
     Page,
     csv_response,
     ctx,
+    fast_json,
     no_nul,
     paged,
     role,
@@ -123,7 +124,7 @@ def list_devices(
         total = conn.execute(sa.select(sa.func.count()).select_from(
             d.join(s, s.c.id == d.c.site_id)).where(*cond)).scalar_one()
         rows = device_rows(conn, cond, page.limit, page.offset, order)
-    return paged(rows, total, page)
+    return fast_json(paged(rows, total, page))
 
 
 def finding_rows(conn: sa.Connection, cond: list[Any], limit: int | None,
@@ -146,7 +147,7 @@ def get_device(device_id: ObjectId, request: Request, p: Principal = Depends(vie
             raise HTTPException(404, f"no device {device_id}")
         findings = finding_rows(conn, [t.findings.c.device_id == device_id,
                                        t.findings.c.org_id == p.org_id], None, 0)
-    return {**rows[0], "findings": findings}
+    return fast_json({**rows[0], "findings": findings})
 
 
 @router.get("/devices/{device_id}/history", response_model=m.DeviceHistory, tags=["inventory"])
