@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from routerwatch.models import Assessment, Finding, Indicator, Report
+from routerwatch.report.readiness import readiness_run_properties
 from routerwatch.report.summary import host_name, severity_of, summary
 from routerwatch.report.text import nvd_url, safe_http_url
 
@@ -236,6 +237,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
             "scope": list(report.scope),
             "policy": report.policy,
             "summary": summary(report),
+            **readiness_run_properties(report),
         },
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
