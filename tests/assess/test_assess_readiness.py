@@ -115,10 +115,7 @@ def test_exceptions_and_plans(tmp_path: Path) -> None:
         ",TP-Link,Archer C80,Router X,120,usd,2026-12-31\n"
         '192.0.2.2,,,Router Y,"1,200",EUR,2026-10-01\n',
     )
-    devices = [
-        _device("192.0.2.1", "TP-Link", "Archer C80"),
-        _device("192.0.2.2", "TP-Link", "Archer C80"),
-    ]
+    devices = [_device(f"192.0.2.{n}", "TP-Link", "Archer C80") for n in (1, 2)]
     inputs = ReadinessInputs(
         policies=(load_policy("us-texas-prohibited-2026"),),
         exceptions=load_exceptions(exc),
