@@ -315,6 +315,35 @@ class Action(Model, frozen=True):
     clears: tuple[str, ...] = ()  # CVE ids or indicator rules this action resolves
 
 
+ReadinessStatus = Literal["affected", "excepted", "exception-expired", "unknown"]
+
+
+class ReadinessItem(Model, frozen=True):
+    """One restriction (ban, covered list, phase-out) that catches or may catch a device."""
+
+    policy: str  # policy name, e.g. "us-fcc-covered-list-2026"
+    restriction: str  # the restriction's id within the policy
+    status: ReadinessStatus
+    reason: str
+    scope: str = ""  # whom it binds
+    effective: IsoDate | None = None  # the date it took effect
+    deadline: IsoDate | None = None  # the date to act by
+    updates_until: IsoDate | None = None  # no more firmware updates after this date
+    detail: str = ""  # what decided it (inventory attribute, or what is missing)
+    exception: str = ""  # the exception that covers it, or expired
+    source: str = ""  # citation
+
+
+class ReplacementPlan(Model, frozen=True):
+    """What replaces a device, at what cost, by when (from the owner's plan file)."""
+
+    target_model: str | None = None
+    cost: Annotated[float, Meta(ge=0.0)] | None = None
+    currency: str = ""
+    deadline: IsoDate | None = None
+    owner: str | None = None
+
+
 class Assessment(Model, frozen=True):
     """The verdict on one device: what it is, what is wrong, what to do."""
 
@@ -332,7 +361,9 @@ class Assessment(Model, frozen=True):
     notes: tuple[str, ...] = ()
     key: DeviceKey | None = None  # stable device key (routerwatch.schema.ids.device_key)
     observed_at: Timestamp | None = None  # when the device was seen (scans)
-    extra: tuple[tuple[str, str], ...] = ()  # inventory columns routerwatch does not read
+    extra: tuple[tuple[str, str], ...] = ()  # inventory columns (ban readiness reads some)
+    readiness: tuple[ReadinessItem, ...] = ()  # ban readiness (routerwatch.assess.readiness)
+    replacement: ReplacementPlan | None = None
 
 
 # --------------------------------------------------------------------------- report

@@ -40,6 +40,7 @@ from routerwatch.progress import NullProgress, Progress
 
 if TYPE_CHECKING:
     from routerwatch.assess.policy import Policy
+    from routerwatch.assess.readiness import ReadinessInputs
     from routerwatch.checks.config_audit import ConfigAudit
     from routerwatch.fingerprint.engine import Fingerprinter
     from routerwatch.inventory import InventoryRow
@@ -363,8 +364,9 @@ def run_scan(
     progress: Progress | None = None,
     kind: ReportKind = "scan",
     today: date | None = None,
+    readiness: ReadinessInputs | None = None,
 ) -> Report:
-    """Scan the scope and return the assessed report."""
+    """Scan the scope and return the assessed report (with ban readiness when inputs given)."""
     from routerwatch.scan.scanner import scan
 
     started = time.monotonic()
@@ -372,6 +374,14 @@ def run_scan(
     assessments = assess_observations(
         engines, observations, policy=policy, progress=progress, today=today
     )
+    if readiness is not None:
+        import dataclasses
+
+        from routerwatch.assess.readiness import apply_readiness
+
+        if policy is not None and policy.name not in {p.name for p in readiness.policies}:
+            readiness = dataclasses.replace(readiness, policies=(*readiness.policies, policy))
+        assessments = apply_readiness(assessments, readiness, today=today)
     return make_report(
         assessments, kind=kind, engines=engines, scope=targets, policy=policy, started=started,
         today=today,

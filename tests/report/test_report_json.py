@@ -50,6 +50,8 @@ def test_shape_keeps_the_scan_json_and_extends_it(report: Report) -> None:
         "key",
         "observed_at",
         "extra",
+        "readiness",
+        "replacement",
     ]
     assert host["address"] == "192.168.1.1"
     assert host["open_ports"] == [80, 1900, 7777, 11288]

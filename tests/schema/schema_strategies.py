@@ -85,13 +85,23 @@ indicator = st.builds(
 action = st.builds(
     m.Action, priority=st.integers(-5, 100), kind=text, text=text, clears=tuples(text, 2)
 )
+readiness_item = st.builds(
+    m.ReadinessItem, policy=text, restriction=text,
+    status=st.sampled_from(["affected", "excepted", "exception-expired", "unknown"]),
+    reason=text, scope=text, effective=st.none() | iso_date, deadline=st.none() | iso_date,
+    updates_until=st.none() | iso_date, detail=text, exception=text, source=text,
+)
+replacement = st.builds(
+    m.ReplacementPlan, target_model=opt_text, cost=st.none() | st.floats(0.0, 1e9),
+    currency=text, deadline=st.none() | iso_date, owner=opt_text,
+)
 assessment = st.builds(
     m.Assessment, address=opt_text, identity=identity, open_ports=tuples(port, 4),
     findings=tuples(finding), indicators=tuples(indicator, 2), risk=st.floats(0.0, 100.0),
     risk_level=st.sampled_from(["critical", "high", "medium", "low", "none"]),
     actions=tuples(action), eol=opt_text, policy=tuples(text, 2), site=opt_text,
     notes=tuples(text, 2), key=st.none() | device_key, observed_at=st.none() | timestamp,
-    extra=pairs,
+    extra=pairs, readiness=tuples(readiness_item, 2), replacement=st.none() | replacement,
 )
 kb_snapshot = st.builds(
     m.KbSnapshot, id=text, records=st.integers(0, 2**53),
@@ -136,6 +146,8 @@ STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     m.Indicator: indicator,
     m.Action: action,
     m.Assessment: assessment,
+    m.ReadinessItem: readiness_item,
+    m.ReplacementPlan: replacement,
     m.KbSnapshot: kb_snapshot,
     m.ScanRun: scan_run,
     m.Report: report,

@@ -6,11 +6,23 @@ A policy is a YAML file (docs/policy.md)::
     description: ...
     example: true                      # optional: marks a shipped illustration
     restricted:
-      - vendor: TP-Link                # any spelling routerwatch knows ("tplink", "TP-LINK")
+      - vendor: TP-Link                # any spelling routerwatch knows ("tplink", "TP-LINK");
+                                       # "any" with a condition below: every vendor
         reason: ...
         deadline: 2027-06-30
         models: [Archer C7, TL-WR841N] # optional: only these models
         reference: https://...         # optional
+        id: tx-tp-link                 # optional: names the restriction in reports
+        effective: 2026-01-26          # optional: when it took effect
+        scope: "state agencies ..."    # optional: whom it binds
+        updates_until: 2027-03-01      # optional: no firmware updates allowed after this date
+        produced_abroad: true          # optional: only devices produced outside `home`
+        home: [US]                     #   (country of production from the inventory import)
+        sources: [{publisher, date, url, checked, note}]   # optional, as in checks/sources.py
+
+Restrictions with a condition on attributes the network cannot show (``produced_abroad``) are
+decided by :mod:`routerwatch.assess.readiness` from the inventory import, never guessed from a
+scan; :meth:`Policy.violations` skips them.
     sites:                             # optional: network -> site name (longest prefix wins)
       10.1.0.0/16: Head office
       10.2.0.0/16: Warehouse
@@ -34,9 +46,11 @@ from typing import Any
 import yaml
 
 from routerwatch.assess.remediation import Violation
+from routerwatch.checks.sources import Source, parse_sources
 from routerwatch.models import Assessment, DeviceIdentity
 
 __all__ = [
+    "ANY_VENDOR",
     "Policy",
     "PolicyError",
     "ReplaceItem",
@@ -83,6 +97,9 @@ def _model_key(text: str) -> str:
     return model_key(text)
 
 
+ANY_VENDOR = "any"
+
+
 @dataclass(frozen=True)
 class Restriction:
     vendor: str
@@ -90,8 +107,30 @@ class Restriction:
     deadline: date
     models: tuple[str, ...] = ()
     reference: str | None = None
+    id: str = ""
+    effective: date | None = None
+    scope: str = ""
+    updates_until: date | None = None
+    produced_abroad: bool = False
+    home: tuple[str, ...] = ("US",)
+    sources: tuple[Source, ...] = ()
+
+    @property
+    def needs_inventory(self) -> bool:
+        """Decided only with imported attributes (country of production)."""
+        return self.produced_abroad
+
+    def citation(self) -> str:
+        if self.sources:
+            return "; ".join(s.cite() for s in self.sources)
+        return self.reference or ""
 
     def applies(self, identity: DeviceIdentity) -> bool:
+        if self.vendor.casefold() == ANY_VENDOR:
+            return not self.models or (
+                identity.model is not None
+                and _model_key(identity.model) in {_model_key(m) for m in self.models}
+            )
         if not identity.vendor or _vendor_key(identity.vendor) != _vendor_key(self.vendor):
             return False
         if not self.models:
@@ -127,7 +166,7 @@ class Policy:
                 overdue=today > r.deadline,
             )
             for r in self.restricted
-            if r.applies(identity)
+            if not r.needs_inventory and r.applies(identity)
         ]
 
     def site_for(self, address: str | None) -> str | None:
@@ -152,7 +191,10 @@ class Policy:
 # --------------------------------------------------------------------------- loading
 
 _TOP_KEYS = {"name", "description", "example", "restricted", "sites"}
-_RESTRICTION_KEYS = {"vendor", "reason", "deadline", "models", "scope", "reference"}
+_RESTRICTION_KEYS = {
+    "vendor", "reason", "deadline", "models", "scope", "reference", "id", "effective",
+    "updates_until", "produced_abroad", "home", "sources",
+}  # fmt: skip
 _POLICY_DIR = "policies"
 
 
@@ -186,19 +228,44 @@ def _restriction(raw: Any, where: str) -> Restriction:
         raise PolicyError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
     if "deadline" not in raw:
         raise PolicyError(f"{where}.deadline: missing")
-    models = raw.get("models", raw.get("scope")) or ()
+    scope_raw = raw.get("scope")
+    models = raw.get("models") or (scope_raw if isinstance(scope_raw, dict | list) else ())
     if isinstance(models, dict):  # scope: {models: [...]}
         models = models.get("models") or ()
     if isinstance(models, str):
         models = [models]
     if not isinstance(models, list | tuple) or not all(isinstance(m, str) for m in models):
         raise PolicyError(f"{where}.models: expected a list of model names")
+    vendor = _text(raw, "vendor", where)
+    produced_abroad = raw.get("produced_abroad", False)
+    if not isinstance(produced_abroad, bool):
+        raise PolicyError(f"{where}.produced_abroad: expected true or false")
+    if vendor.casefold() == ANY_VENDOR and not (produced_abroad or models):
+        raise PolicyError(f"{where}.vendor: 'any' needs a condition (produced_abroad or models)")
+    home = raw.get("home") or ["US"]
+    if not isinstance(home, list) or not all(isinstance(h, str) and h for h in home):
+        raise PolicyError(f"{where}.home: expected a list of country codes")
+    try:
+        sources = parse_sources(raw.get("sources"))
+    except ValueError as e:
+        raise PolicyError(f"{where}.{e}") from None
+
+    def opt_date(key: str) -> date | None:
+        return None if raw.get(key) is None else _date(raw[key], f"{where}.{key}")
+
     return Restriction(
-        vendor=_vendor_display(_text(raw, "vendor", where)),
+        vendor=ANY_VENDOR if vendor.casefold() == ANY_VENDOR else _vendor_display(vendor),
         reason=_text(raw, "reason", where),
         deadline=_date(raw["deadline"], f"{where}.deadline"),
         models=tuple(models),
         reference=raw.get("reference"),
+        id=str(raw.get("id") or ""),
+        effective=opt_date("effective"),
+        scope=" ".join(scope_raw.split()) if isinstance(scope_raw, str) else "",
+        updates_until=opt_date("updates_until"),
+        produced_abroad=produced_abroad,
+        home=tuple(h.strip().upper() for h in home),
+        sources=sources,
     )
 
 

@@ -231,6 +231,8 @@ _EXT_FIELDS = (
     "externalport",
     "external_port",
     "extport",
+    "dst-port",  # MikroTik /ip firewall nat action=dst-nat
+    "src_dport",  # OpenWrt firewall redirect
     "ext_port",
     "wanport",
     "wan_port",
@@ -248,6 +250,8 @@ _INT_FIELDS = (
     "lan_port",
     "private_port",
     "internalportstart",
+    "to-ports",  # MikroTik
+    "dest_port",  # OpenWrt
     "dstport",
 )
 _IP_FIELDS = (
@@ -263,6 +267,8 @@ _IP_FIELDS = (
     "target",
     "destination",
     "dstip",
+    "to-addresses",  # MikroTik
+    "dest_ip",  # OpenWrt
 )
 _ENABLE_FIELDS = ("enable", "enabled", "portmappingenabled", "status")
 
@@ -318,6 +324,12 @@ def _record_rule(r: Record) -> PortForward | None:
         return None
     enabled = next((f[k] for k in _ENABLE_FIELDS if k in f), None)
     if enabled is not None and enabled.strip().lower() in {"0", "false", "no", "off", "disabled"}:
+        return None
+    if f.get("disabled", "").strip().lower() in {"yes", "true", "1"}:  # MikroTik
+        return None
+    if f.get("action") and f["action"].lower() not in ("dst-nat", "netmap"):  # MikroTik NAT
+        return None
+    if f.get("target") and f["target"].upper() not in ("DNAT",) and "src_dport" in f:  # OpenWrt
         return None
     ext_range = _port_range(ext)
     if ext_range is None:
@@ -528,6 +540,28 @@ def _check_forward_services(rule: IndicatorRule, ctx: _Context) -> list[Hit]:
     return hits
 
 
+def _check_records(rule: IndicatorRule, ctx: _Context) -> list[Hit]:
+    """Records whose path matches ``path``, that have every member of ``present``, whose
+    members match ``fields`` (a missing member reads as "") and, when given, of which one
+    member matches ``any_field``."""
+    p = rule.match.params
+    path = re.compile(str(p.get("path") or ".*"))
+    fields = {str(k).lower(): re.compile(str(v)) for k, v in (p.get("fields") or {}).items()}
+    anyf = re.compile(str(p["any_field"])) if p.get("any_field") else None
+    present = [str(k).lower() for k in p.get("present") or ()]
+    hits = []
+    for r in ctx.cfg.records:
+        if not path.search(r.path) or not all(k in r.fields for k in present):
+            continue
+        if not all(rx.search(r.fields.get(k, "")) for k, rx in fields.items()):
+            continue
+        if anyf is not None and not any(anyf.search(v) for v in r.fields.values()):
+            continue
+        shown = ", ".join(f"{k}={v}" for k, v in r.fields.items() if v)
+        hits.append(Hit(rule, rule.certainty, [_ev(rule, f"{r.path}", _short(shown))]))
+    return hits
+
+
 _CHECKS = {
     "dns": _check_dns,
     "ssh_key": _check_ssh_key,
@@ -538,6 +572,7 @@ _CHECKS = {
     "upnp": _check_switches,
     "port_forward": _check_forwards,
     "port_forward_service": _check_forward_services,
+    "record": _check_records,
 }
 
 

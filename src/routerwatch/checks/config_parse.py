@@ -2,9 +2,12 @@
 
 Formats, detected from the content (never from the file name):
 
-* text: ``name=value`` lines (ASUS/DD-WRT ``nvram show``, NETGEAR/ASUS text backups), INI
-  sections (``[section]`` prefixes the keys below it) and MikroTik ``/export`` scripts
-  (``/ip dns`` + ``set servers=...``). A line that is not ``name=value`` continues the value
+* text: ``name=value`` lines (ASUS/DD-WRT/Tomato ``nvram show``, NETGEAR/ASUS text backups),
+  INI sections (``[section]`` prefixes the keys below it), MikroTik ``/export`` scripts
+  (``/ip dns`` + ``set servers=...``, or terse ``/ip dns set servers=...`` on one line; the item
+  a ``set telnet ...`` line names becomes the record's ``name``) and OpenWrt ``uci export``
+  (``package``/``config``/``option``/``list`` lines: one record per ``config`` section, path
+  ``<package>.<type>``, its name as ``name``). A line that is not ``name=value`` continues the value
   above it (``nvram show`` prints multi-line values that way); the file must start with a
   setting, a section or a comment.
 * XML: parsed with defusedxml (entities and external references refused). TP-Link's decrypted
@@ -170,16 +173,80 @@ _COMMENT = ("#", ";", "//")
 _NVRAM_TRAILER = re.compile(r"^size:\s*\d+\s*bytes", re.I)
 
 
+_FIND = re.compile(r"\[\s*find\b[^\]]*\]")
+_TERSE = re.compile(r"^(/[a-z0-9 /-]+?)\s+(set|add)\b(.*)$", re.I)
+
+
 def _mikrotik(line: str, section: str) -> list[Setting] | None:
     verb, _, rest = line.partition(" ")
     if verb not in ("set", "add") or not section:
         return None
     try:
-        tokens = shlex.split(rest, posix=True)
+        tokens = shlex.split(_FIND.sub(" ", rest), posix=True)
     except ValueError:
         return None
-    out = [Setting(f"{section}.{k}", v) for k, eq, v in (t.partition("=") for t in tokens) if eq]
+    pairs = [t.partition("=") for t in tokens]
+    out = [Setting(f"{section}.{k}", v) for k, eq, v in pairs if eq]
+    named = [k for k, eq, _ in pairs if not eq and k]
+    if named and not any(k == "name" for k, eq, _ in pairs if eq):
+        out.insert(0, Setting(f"{section}.name", named[0]))  # "set telnet ..." names the item
     return out or None
+
+
+_UCI = re.compile(r"^(package|config|option|list)\s+(\S+)(?:\s+(.*))?$")
+
+
+def _uci_value(text: str | None) -> str:
+    try:
+        parts = shlex.split(text or "", posix=True)
+    except ValueError:
+        return (text or "").strip()
+    return " ".join(parts)
+
+
+def _uci(text: str, name: str) -> tuple[list[Setting], list[Record]] | None:
+    """OpenWrt ``uci export``; None when the text is not in that format."""
+    lines = [ln.strip() for ln in text.splitlines()]
+    first = next((ln for ln in lines if ln and not ln.startswith("#")), "")
+    if not re.match(r"^(package|config)\s", first):
+        return None
+    settings: list[Setting] = []
+    records: list[Record] = []
+    package, path, label = "", "", ""
+    fields: dict[str, str] = {}
+    for lineno, line in enumerate(lines, 1):
+        if not line or line.startswith("#"):
+            continue
+        m = _UCI.match(line)
+        if m is None:
+            raise ConfigAuditError(
+                f"{name}: uci export line {lineno} is not package/config/option/list"
+            )
+        word, key, rest = m.groups()
+        if word in ("package", "config"):
+            if path:
+                records.append(Record(path, fields))
+            if word == "package":
+                package, path, fields = _uci_value(key), "", {}
+                continue
+            kind = _uci_value(key)
+            label = _uci_value(rest) if rest else ""
+            path = f"{package}.{kind}" if package else kind
+            fields = {"name": label} if label else {}
+            continue
+        if not path:
+            raise ConfigAuditError(
+                f"{name}: uci export line {lineno}: {word} outside a config section"
+            )
+        value = _uci_value(rest)
+        key = key.lower()
+        fields[key] = f"{fields[key]} {value}" if word == "list" and key in fields else value
+        settings.append(Setting(f"{path}.{label or 'section'}.{key}", value))
+    if path:
+        records.append(Record(path, fields))
+    if not settings:
+        raise ConfigAuditError(f"{name}: uci export without any option")
+    return settings, records
 
 
 def _text(text: str, name: str) -> tuple[list[Setting], list[Record]]:
@@ -193,8 +260,16 @@ def _text(text: str, name: str) -> tuple[list[Setting], list[Record]]:
         stripped = line.strip()
         if not stripped or stripped.startswith(_COMMENT) or _NVRAM_TRAILER.match(stripped):
             continue
-        m = _SECTION.match(line)
-        if m or _MIKROTIK_PATH.match(stripped):
+        terse = _TERSE.match(stripped)
+        if terse:  # "/ip socks set enabled=yes": a path and its command on one line
+            if section_fields:
+                records.append(Record(section, section_fields))
+                section_fields = {}
+            section = terse.group(1)[1:].strip().replace(" ", ".")
+            stripped = f"{terse.group(2)}{terse.group(3)}"
+            first = False
+        m = None if terse else _SECTION.match(line)
+        if m or (not terse and _MIKROTIK_PATH.match(stripped)):
             if section_fields:
                 records.append(Record(section, section_fields))
             section = (m.group(1) if m else stripped[1:].replace(" ", ".")).strip()
@@ -380,7 +455,8 @@ def _parse(text: str, name: str) -> ParsedConfig:
     elif head.startswith(("{", "[")):
         fmt, (settings, records) = "json", _json(head, name)
     else:
-        fmt, (settings, records) = "text", _text(text, name)
+        uci = _uci(text, name)
+        fmt, (settings, records) = "text", uci if uci is not None else _text(text, name)
     return ParsedConfig(name=name, format=fmt, settings=tuple(settings), records=tuple(records))
 
 

@@ -97,6 +97,7 @@ CONFIG_CHECKS = (
     "port_forward_service",
     "telnet",
     "upnp",
+    "record",
 )
 _EVIDENCE_MAX = 160
 

@@ -10,6 +10,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from routerwatch.cli.common import check_output, console, fail, warn
+from routerwatch.cli.readiness import (
+    EXCEPTIONS_HELP,
+    INVENTORY_HELP,
+    PLAN_HELP,
+    REGULATIONS_HELP,
+    build_inputs,
+)
 
 if TYPE_CHECKING:
     from routerwatch.lab import LabDevice
@@ -30,11 +37,24 @@ def demo(
         "--policy",
         help="Vendor policy to demonstrate (a shipped example name or a file; 'none' for none).",
     ),
+    inventory: Path | None = typer.Option(
+        None, "--inventory", help=INVENTORY_HELP + " Default: the lab's example inventory."
+    ),
+    exceptions: Path | None = typer.Option(
+        None, "--exceptions", help=EXCEPTIONS_HELP + " Default: the lab's example register."
+    ),
+    plan: Path | None = typer.Option(
+        None, "--plan", help=PLAN_HELP + " Default: the lab's example plan."
+    ),
+    regulations: str | None = typer.Option(None, "--regulations", help=REGULATIONS_HELP),
     db: str | None = typer.Option(None, "--db", help="Knowledge base URL."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Start the emulated router lab on loopback, scan it, assess every device, print the
     summary and write the HTML report (plus JSON, CSV, CycloneDX and SARIF) into --output.
+
+    The ban-readiness section uses the lab's example inventory, exceptions register and
+    replacement plan (src/routerwatch/lab/demo/) unless you give your own files.
 
     Needs no network beyond loopback: the knowledge base is the bundled starter KB when yours
     is empty. The lab is stopped again at the end.
@@ -52,6 +72,16 @@ def demo(
     check_output(output, *DEMO_FORMATS)
     started = time.monotonic()
     pol = load_policy_or_fail(None if policy.lower() == "none" else policy)
+    from routerwatch.lab.demo_data import demo_inputs
+
+    default_inventory, default_exceptions, default_plan = demo_inputs()
+    readiness = build_inputs(
+        inventory or default_inventory,
+        exceptions or default_exceptions,
+        plan or default_plan,
+        regulations,
+        always=True,
+    )
     engines = load_engines_or_fail(db)
     try:
         lab = Lab(base=base)
@@ -80,6 +110,7 @@ def demo(
                     policy=pol,
                     progress=bar,
                     kind="demo",
+                    readiness=readiness,
                 )
         finally:
             bar.finish()

@@ -8,6 +8,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from routerwatch.cli.common import ReportFormat, TodayOption, check_output, fail, parse_today
+from routerwatch.cli.readiness import (
+    EXCEPTIONS_HELP,
+    INVENTORY_HELP,
+    PLAN_HELP,
+    REGULATIONS_HELP,
+    build_inputs,
+)
 from routerwatch.cli.upload import SiteOption, TokenOption, UploadOption
 
 if TYPE_CHECKING:
@@ -61,6 +68,10 @@ def scan(
     policy: str | None = typer.Option(
         None, "--policy", help="Vendor policy file (or a shipped example name)."
     ),
+    inventory: Path | None = typer.Option(None, "--inventory", help=INVENTORY_HELP),
+    exceptions: Path | None = typer.Option(None, "--exceptions", help=EXCEPTIONS_HELP),
+    plan: Path | None = typer.Option(None, "--plan", help=PLAN_HELP),
+    regulations: str | None = typer.Option(None, "--regulations", help=REGULATIONS_HELP),
     fmt: ReportFormat = typer.Option(
         ReportFormat("table"), "--format", "-f", help="Output format."
     ),
@@ -101,6 +112,7 @@ def scan(
     from routerwatch.pipeline import run_scan
 
     pol = load_policy_or_fail(policy)
+    readiness = build_inputs(inventory, exceptions, plan, regulations)
     engines = load_engines_or_fail(db)
 
     bar = RichBar(enabled=not quiet)
@@ -108,7 +120,7 @@ def scan(
         with kb_errors():
             report = run_scan(
                 scope, engines, targets=given, options=options, policy=pol, progress=bar,
-                kind="scan", today=as_of,
+                kind="scan", today=as_of, readiness=readiness,
             )
     finally:
         bar.finish()

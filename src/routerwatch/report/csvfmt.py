@@ -95,6 +95,32 @@ def _rows(a: Assessment, index: int) -> Iterable[dict[str, str]]:
             "title": f.description,
             "detail": f.reason,
         }
+    for r in a.readiness:
+        plan = a.replacement
+        planned = (
+            f"plan: {plan.target_model or '?'} {'' if plan.cost is None else f'{plan.cost:g}'} "
+            f"{plan.currency} by {plan.deadline or '?'}"
+            if plan
+            else ""
+        )
+        yield {
+            **base,
+            "type": "readiness",
+            "id": f"{r.policy}/{r.restriction}",
+            "status": r.status,
+            "title": r.reason,
+            "detail": " | ".join(
+                x
+                for x in (
+                    f"deadline {r.deadline}" if r.deadline else "",
+                    f"updates until {r.updates_until}" if r.updates_until else "",
+                    r.exception or r.detail,
+                    planned,
+                    ", ".join(f"{k}={v}" for k, v in a.extra),
+                )
+                if x
+            ),
+        }
     for ind in a.indicators:
         yield {
             **base,

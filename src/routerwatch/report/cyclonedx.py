@@ -35,6 +35,7 @@ from typing import Any
 import orjson
 
 from routerwatch.models import Assessment, Finding, Report
+from routerwatch.report.readiness import readiness_properties
 from routerwatch.report.summary import host_name, severity_of
 from routerwatch.report.text import nvd_url
 
@@ -84,6 +85,15 @@ def _device(a: Assessment, index: int) -> tuple[Json, str, str | None]:
         ("site", a.site),
     ]
     pairs += [("policy", p) for p in a.policy]
+    pairs += [(f"inventory:{k}", v) for k, v in a.extra]
+    pairs += [
+        (f"readiness:{r.policy}/{r.restriction}", f"{r.status}; deadline {r.deadline}")
+        for r in a.readiness
+    ]
+    if a.replacement is not None:
+        p = a.replacement
+        cost = "" if p.cost is None else f" {p.cost:g} {p.currency}".rstrip()
+        pairs.append(("replacement", f"{p.target_model or '?'}{cost} by {p.deadline or '?'}"))
     pairs += [
         ("indicator", f"{i.rule} ({i.kind}, certainty {i.certainty}): {i.title}")
         for i in a.indicators
@@ -167,6 +177,7 @@ def build_document(report: Report) -> Json:
     _put(metadata, "timestamp", _timestamp(report.generated))
     _put(metadata, "properties", _props(
         [("kind", report.kind), ("policy", report.policy)] + [("scope", s) for s in report.scope]
+        + readiness_properties(report)
     ))
     seen: set[str] = set()
     devices: list[Json] = []

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from routerwatch.models import Assessment, Finding, Report
 from routerwatch.report.charts import Bar, Segment, bar_chart
+from routerwatch.report.readiness import has_readiness, readiness_rows, readiness_summary
 from routerwatch.report.summary import (
     SEVERITIES,
     by_severity,
@@ -266,6 +267,8 @@ def render_html(report: Report) -> str:
         "top_actions": s["top_actions"],
         "devices": [_device_view(a, i) for i, a in enumerate(report.assessments)],
         "policy_rows": _policy_rows(report),
+        "readiness": readiness_rows(report) if has_readiness(report) else None,
+        "readiness_summary": readiness_summary(report) if has_readiness(report) else None,
         "kb_rows": _kb_rows(report.kb),
         "severities": SEVERITIES,
     }

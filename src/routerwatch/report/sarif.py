@@ -19,6 +19,7 @@ from typing import Any
 
 from routerwatch.jsontext import escape_unsafe
 from routerwatch.models import Assessment, Finding, Indicator, Report
+from routerwatch.report.readiness import readiness_run_properties
 from routerwatch.report.summary import host_name, severity_of, summary
 from routerwatch.report.text import nvd_url, safe_http_url
 
@@ -237,6 +238,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
             "scope": list(report.scope),
             "policy": report.policy,
             "summary": summary(report),
+            **readiness_run_properties(report),
         },
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}

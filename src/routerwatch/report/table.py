@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from routerwatch.models import Assessment, Report
+from routerwatch.report.readiness import table_section
 from routerwatch.report.summary import SEVERITIES, host_name, summary
 from routerwatch.report.text import printable, shorten
 
@@ -253,6 +254,9 @@ def print_table(report: Report, console: Console) -> None:
     actions = _actions_table(report, width)
     if actions is not None:
         console.print(actions)
+    readiness = table_section(report)
+    if readiness is not None:
+        console.print(readiness, width=width)
     for warning in report.warnings:
         line = Text("warning: ", style="yellow")
         line.append(printable(warning))
