@@ -146,8 +146,13 @@ def assess(
         print_summary(result, console)
     else:
         text = render(result, fmt)
+        from routerwatch import outputs
+
         path = output / f"summary.{fmt}"
-        path.write_text(text, encoding="utf-8")
+        try:
+            outputs.write_text(path, text)
+        except outputs.OutputError as exc:
+            fail(str(exc))
         console.print(f"wrote {fmt} summary to {path}", highlight=False)
     console.print(
         f"assessed {result.summary.hosts:,} hosts from {result.read.records:,} records in "
