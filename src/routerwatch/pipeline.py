@@ -255,10 +255,13 @@ def assess_observations(
     """Fingerprint, match, check and assess scanned hosts; riskiest first."""
     progress = progress or NullProgress()
     progress.start("assessing", total=len(observations))
+    from routerwatch.schema import device_keys
+
     out = []
-    for obs in observations:
+    for obs, key in zip(observations, device_keys(observations), strict=True):
         identity = engines.fingerprinter.identify(obs)
-        out.append(assess_identity(engines, identity, observation=obs, policy=policy, today=today))
+        out.append(assess_identity(engines, identity, observation=obs, policy=policy,
+                                   today=today, key=key))
         progress.advance()
     progress.finish()
     out.sort(key=lambda a: (-a.risk, _addr_key(a.address)))
@@ -283,6 +286,7 @@ def check_inventory(
     progress.start("checking", total=len(rows))
     out: list[Assessment] = []
     warnings: list[str] = []
+    unmatched = 0  # rows with no vendor/model, or not covered by the KB (their note says which)
     for row in rows:
         result = check_device(
             engines,
@@ -297,11 +301,11 @@ def check_inventory(
         )
         a = result.assessment
         if result.message:
+            unmatched += 1
             a = replace(a, notes=(result.message, *a.notes))
         out.append(a)
         progress.advance()
     progress.finish()
-    unmatched = sum(1 for a in out if not a.findings and a.notes and "does not guess" in a.notes[0])
     if unmatched:
         warnings.append(f"{unmatched} of {len(rows)} rows could not be matched (see their notes)")
     return make_report(

@@ -43,6 +43,15 @@ def test_demo_writes_every_report_quickly(tmp_path: Path) -> None:
         if a.identity.vendor is None and 7777 in a.open_ports and 11288 not in a.open_ports
     )
     assert "identified vendor and model of" in result.output
+    # the demo grows with the product: bulk assessment and the fleet server, for real
+    assert "bulk:" in result.output, result.output
+    assert list((out / "bulk").rglob("*.parquet")), "no Parquet tables from the bulk step"
+    assert "fleet server at http://127.0.0.1:" in result.output, result.output
+    assert "device.new" in result.output
+    assert (out / "fleet" / "fleet.db").stat().st_size > 0
+    assert "step skipped" not in result.output
+    keys = [a.key for a in report.assessments]
+    assert len(keys) == len(set(keys)), "two hosts of one scan share a device key"
 
 
 def test_demo_refuses_a_base_outside_loopback(tmp_path: Path) -> None:

@@ -88,3 +88,18 @@ def test_kb_snapshot_id_follows_the_content_not_the_clock() -> None:
     assert kb_snapshot(later).id == snap.id
     grown = {"sources": {**status["sources"], "nvd": {"records": 11, "newest": "2026-11-20"}}}
     assert kb_snapshot(grown).id != snap.id
+
+
+def test_keys_shared_by_two_hosts_of_a_scan_identify_neither() -> None:
+    """Firmware that ships one TLS key on every unit (the lab does too) must not merge two
+    routers into one device: each falls back to its next key, and every key is unique."""
+    from routerwatch.models import replace
+    from routerwatch.schema import device_keys
+
+    bare = replace(FULL, mac=None, upnp=None, snmp_engine_id=None)
+    twin = replace(bare, address="192.0.2.2")
+    other = replace(bare, address="192.0.2.3", tls=(TlsCertificate(443, "CN=b", "CN=b",
+                                                                   key_sha256="CD" * 32),))
+    keys = device_keys([bare, twin, other])
+    assert keys == ["address:192.0.2.1", "address:192.0.2.2", "tls-key:" + "cd" * 32]
+    assert device_keys([FULL]) == [device_key(FULL)]

@@ -21,6 +21,7 @@ from routerwatch.cli.readiness import (
 if TYPE_CHECKING:
     from routerwatch.lab import LabDevice
     from routerwatch.models import Report
+    from routerwatch.pipeline import Engines
 
 DEMO_FORMATS = ("html", "json", "csv", "cyclonedx", "sarif")
 
@@ -49,6 +50,10 @@ def demo(
     regulations: str | None = typer.Option(None, "--regulations", help=REGULATIONS_HELP),
     db: str | None = typer.Option(None, "--db", help="Knowledge base URL."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    no_bulk: bool = typer.Option(False, "--no-bulk", help="Skip the bulk-assessment step "
+                                 "(a generated Shodan + masscan dataset assessed to Parquet)."),
+    no_fleet: bool = typer.Option(False, "--no-fleet", help="Skip the fleet-server step "
+                                  "(routerwatch serve on 127.0.0.1, the scan uploaded to it)."),
 ) -> None:
     """Start the emulated router lab on loopback, scan it, assess every device, print the
     summary and write the HTML report (plus JSON, CSV, CycloneDX and SARIF) into --output.
@@ -61,6 +66,7 @@ def demo(
     """
     from routerwatch.cli.common import RichBar
     from routerwatch.cli.runtime import kb_errors, load_engines_or_fail, load_policy_or_fail
+    from routerwatch.config import db_url
     from routerwatch.lab import Lab
     from routerwatch.pipeline import run_scan
     from routerwatch.report import ReportError, print_table, write
@@ -125,10 +131,41 @@ def demo(
         except (ReportError, OSError) as exc:
             fail(f"cannot write the {fmt} report: {exc}")
         console.print(f"wrote {fmt:<9} {path}")
+    kb_url = db_url(db)
+    if not no_bulk:
+        _bulk_step(output, kb_url, engines)
+    if not no_fleet:
+        _fleet_step(report, output, kb_url)
     took = time.monotonic() - started
     console.print(f"demo finished in {took:.1f} s; open {output / 'routerwatch-report.html'}")
     if took > 60:
         warn("the demo took longer than 60 s")
+
+
+def _bulk_step(output: Path, kb_url: str, engines: Engines) -> None:
+    """Bulk assessment (issue 15's `routerwatch assess`) of a small generated scan dataset."""
+    from routerwatch.bulk.io import DatasetError
+    from routerwatch.bulk.service import demo_step
+
+    try:
+        _result, line = demo_step(output / "bulk", kb_url, engines=engines)
+    except (DatasetError, OSError) as exc:
+        warn(f"bulk step skipped: {exc}")
+        return
+    console.print(line, highlight=False)
+
+
+def _fleet_step(report: Report, output: Path, kb_url: str) -> None:
+    """The fleet server (`routerwatch serve`) on loopback, with this scan uploaded to it."""
+    from routerwatch.report import to_dict
+    from routerwatch.server.demo import FleetDemoError, fleet_step
+
+    try:
+        fleet = fleet_step(to_dict(report), output / "fleet", kb_url)
+    except (FleetDemoError, OSError) as exc:
+        warn(f"fleet step skipped: {exc}")
+        return
+    console.print(fleet.line(), highlight=False)
 
 
 def _score(report: Report, devices: Sequence[LabDevice]) -> None:

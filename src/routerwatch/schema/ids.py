@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from routerwatch.models import DeviceIdentity, Observation
@@ -49,25 +51,42 @@ def _serial(obs: Observation) -> str | None:
     return f"{maker}/{model}/{serial}"
 
 
+def _key_candidates(obs: Observation) -> list[str]:
+    """Every key the observation allows, most stable first, the address last."""
+    out: list[str] = []
+    mac = normalise_mac(obs.mac)
+    if mac:
+        out.append(f"mac:{mac}")
+    udn = _udn(obs.upnp.udn) if obs.upnp is not None else None
+    if udn:
+        out.append(f"udn:{udn}")
+    serial = _serial(obs)
+    if serial:
+        out.append(f"serial:{serial}")
+    engine = (obs.snmp_engine_id or "").strip().lower()
+    if engine and set(engine) - {"0"}:
+        out.append(f"snmp-engine:{engine}")
+    for cert in sorted(obs.tls, key=lambda c: c.port):
+        if cert.key_sha256:
+            out.append(f"tls-key:{cert.key_sha256.lower()}")
+            break
+    out.append(f"address:{obs.address}")
+    return out
+
+
 def device_key(obs: Observation) -> str:
     """The most stable key the observation allows (MAC, UPnP UDN, UPnP serial, SNMP engine id,
     TLS key fingerprint, then the address)."""
-    mac = normalise_mac(obs.mac)
-    if mac:
-        return f"mac:{mac}"
-    udn = _udn(obs.upnp.udn) if obs.upnp is not None else None
-    if udn:
-        return f"udn:{udn}"
-    serial = _serial(obs)
-    if serial:
-        return f"serial:{serial}"
-    engine = (obs.snmp_engine_id or "").strip().lower()
-    if engine and set(engine) - {"0"}:
-        return f"snmp-engine:{engine}"
-    for cert in sorted(obs.tls, key=lambda c: c.port):
-        if cert.key_sha256:
-            return f"tls-key:{cert.key_sha256.lower()}"
-    return f"address:{obs.address}"
+    return _key_candidates(obs)[0]
+
+
+def device_keys(observations: Sequence[Observation]) -> list[str]:
+    """The keys of the hosts of one scan: each host's most stable key that no other host of the
+    scan shares. Firmware often ships one TLS key (or a default UDN/serial) on every unit, so a
+    value seen on two hosts identifies neither; those hosts fall back to their next key."""
+    candidates = [_key_candidates(o) for o in observations]
+    seen = Counter(k for keys in candidates for k in set(keys))
+    return [next((k for k in keys if seen[k] == 1), keys[-1]) for keys in candidates]
 
 
 def description_key(identity: DeviceIdentity) -> str:

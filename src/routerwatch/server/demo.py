@@ -1,0 +1,137 @@
+"""The fleet-server step of `routerwatch demo`: a real `routerwatch serve` on loopback.
+
+Starts the server as its own process on 127.0.0.1 (a free port, SQLite under the demo's output
+folder, the demo's knowledge base), creates an operator token, uploads the demo's report through
+the same client `scan --upload` uses, reads back the inventory and the event log over the REST
+API, and stops the server with SIGTERM (its graceful shutdown). Nothing leaves loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+HOST = "127.0.0.1"
+
+
+class FleetDemoError(Exception):
+    """The demo's server could not be started or did not answer; the message is one line."""
+
+
+@dataclass(frozen=True)
+class FleetDemo:
+    url: str
+    devices: int
+    events: dict[str, int]
+    database: Path
+
+    def line(self) -> str:
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.events.items()))
+        return (f"fleet server at {self.url}: {self.devices} devices in the inventory; "
+                f"events: {kinds or 'none'} (database {self.database})")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _token(db_url: str) -> str:
+    from routerwatch.server.auth import create_token
+    from routerwatch.server.store import FleetStore
+
+    store = FleetStore(db_url)
+    try:
+        with store.write() as conn:
+            org_id = store.ensure_org(conn, "demo")
+            made = create_token(conn, org_id, "demo", "operator", expires_in=timedelta(hours=1))
+    finally:
+        store.close()
+    return str(made.token)
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise FleetDemoError(f"the fleet server exited with code {proc.returncode}")
+        try:
+            if httpx.get(url + "/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise FleetDemoError(f"the fleet server did not answer on {url} in time")
+
+
+def _events(url: str, headers: dict[str, str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    after: int | None = None
+    for _ in range(100):  # bounded: 100 pages
+        params: dict[str, Any] = {"limit": 500}
+        if after is not None:
+            params["after"] = after
+        page = httpx.get(url + "/api/v1/events", params=params, headers=headers, timeout=10)
+        page.raise_for_status()
+        body = page.json()
+        for item in body["items"]:
+            counts[item["type"]] = counts.get(item["type"], 0) + 1
+        after = body.get("next_after")
+        if after is None:
+            break
+    return counts
+
+
+def fleet_step(report_dict: dict[str, Any], folder: Path, kb_url: str | None,
+               *, timeout: float = 30.0) -> FleetDemo:
+    """Run the server, upload ``report_dict`` (a report document), read back what it holds."""
+    from routerwatch.server.client import UploadError, upload_report
+
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / "fleet.db"
+    database.unlink(missing_ok=True)  # each demo run starts a fresh fleet
+    db_url = f"sqlite:///{database}"
+    token = _token(db_url)
+    port = _free_port()
+    url = f"http://{HOST}:{port}"
+    cmd = [sys.executable, "-m", "routerwatch", "serve", "--host", HOST, "--port", str(port),
+           "--db", db_url, "--log-level", "warning"]
+    if kb_url:
+        cmd += ["--kb-db", kb_url]
+    log = (folder / "server.log").open("wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+    try:
+        _wait_healthy(url, proc, time.monotonic() + timeout)
+        try:
+            upload_report(report_dict, url, token, site="lab", kind="scan")
+        except UploadError as exc:
+            raise FleetDemoError(str(exc)) from None
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            devices = httpx.get(url + "/api/v1/devices", params={"limit": 1}, headers=headers,
+                                timeout=10)
+            devices.raise_for_status()
+            total = int(devices.json().get("total", len(devices.json().get("items", []))))
+            events = _events(url, headers)
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            raise FleetDemoError(f"the fleet server's API answered badly: {exc}") from None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+    return FleetDemo(url=url, devices=total, events=events, database=database)
