@@ -58,6 +58,10 @@ def demo(
     """Start the emulated router lab on loopback, scan it, assess every device, print the
     summary and write the HTML report (plus JSON, CSV, CycloneDX and SARIF) into --output.
 
+    Then it shows the other front ends on the same core: a bulk assessment of a generated
+    Shodan + masscan dataset into Parquet tables (bulk/; --no-bulk skips it) and a real fleet
+    server on 127.0.0.1 with this scan uploaded to it (fleet/; --no-fleet skips it).
+
     The ban-readiness section uses the lab's example inventory, exceptions register and
     replacement plan (src/routerwatch/lab/demo/) unless you give your own files.
 
