@@ -243,6 +243,113 @@ def collect_cable(c: Collector) -> None:
         )
 
 
+# Cable modems/gateways added later (issue 8, second round): only the page the scanner's own
+# request plan reads (GET /), so a status page the scanner never fetches cannot help.
+CABLE_ROOT = [
+    # (id, truth, commit, path in repo)
+    (
+        "cablemodem-arris-g54",
+        {"vendor": "ARRIS", "model": "G54"},
+        "38f781e486e0de1a47fc72b167e09a288334b236^",
+        "tests/parsers/arris/fixtures/g54/login_page.html",
+    ),
+    (
+        "cablemodem-arris-s33",
+        {"vendor": "ARRIS", "model": "S33"},
+        "38f781e486e0de1a47fc72b167e09a288334b236^",
+        "tests/parsers/arris/fixtures/s33/Login.html",
+    ),
+    (
+        "cablemodem-arris-s34",
+        {"vendor": "ARRIS", "model": "S34"},
+        "8a73e67d3c9691a78418ac34200760c57f902a39^",
+        "tests/parsers/arris/fixtures/s34/Login.html",
+    ),
+    (
+        "cablemodem-arris-sb8200",
+        {"vendor": "ARRIS", "model": "SB8200"},
+        "38f781e486e0de1a47fc72b167e09a288334b236^",
+        "tests/parsers/arris/fixtures/sb8200/root.html",
+    ),
+    (
+        "cablemodem-motorola-mb8600",
+        {"vendor": "Motorola", "model": "MB8600"},
+        "38f781e486e0de1a47fc72b167e09a288334b236^",
+        "tests/parsers/motorola/fixtures/mb8600/Login.html",
+    ),
+    (
+        "cablemodem-netgear-c7000v2",
+        {"vendor": "NETGEAR", "model": "C7000", "hardware": "2"},
+        "38f781e486e0de1a47fc72b167e09a288334b236^",
+        "tests/parsers/netgear/fixtures/c7000v2/index.htm",
+    ),
+    (
+        "cablemodem-netgear-cm2000",
+        {"vendor": "NETGEAR", "model": "CM2000"},
+        "38f781e486e0de1a47fc72b167e09a288334b236^",
+        "tests/parsers/netgear/fixtures/cm2000/root.htm",
+    ),
+]
+
+
+def collect_cable_root(c: Collector) -> None:
+    repo = "solentlabs/cable_modem_monitor"
+    for did, truth, rev, path in CABLE_ROOT:
+        commit = subprocess.run(
+            ["git", f"--git-dir={c.mirrors / repo.replace('/', '+') / 'repo'}", "rev-parse", rev],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        dest = c.write(f"{did}/{Path(path).name}", c.git(repo, commit, path))
+        c.add(
+            Device(
+                did,
+                truth,
+                {"repo": repo, "path": path, "commit": commit, "licence": "MIT"},
+                [{"kind": "http", "port": 80, "path": "/", "status": 200, "body": dest}],
+                note="page the device serves at / (saved and sanitised by the origin repo)",
+            )
+        )
+
+
+# Descriptions quoted verbatim in other projects' test sources: (id, truth, repo, commit,
+# path, licence, name of the string constant holding the document).
+EMBEDDED = [
+    (
+        "ssdpkmp-eero-pro-6",
+        {"vendor": "eero", "model": "eero Pro 6"},
+        "happycodelucky/ssdp-kmp",
+        "bbe1467a87f979c33437b4129ffd4b979817fb5e",
+        "ssdp/src/commonTest/kotlin/com/happycodelucky/ssdp/internal/DescriptionFixtures.kt",
+        "MIT",
+        "EERO_IGD",
+    ),
+]
+
+
+def collect_embedded(c: Collector) -> None:
+    """Kotlin raw strings (``val NAME = \"\"\"...\"\"\".trimIndent()``): the text they hold."""
+    import textwrap
+
+    for did, truth, repo, commit, path, licence, name in EMBEDDED:
+        src = c.git(repo, commit, path).decode("utf-8")
+        m = re.search(name + r'\s*=\s*"""\n(.*?)"""\.trimIndent\(\)', src, re.S)
+        if m is None:
+            raise SystemExit(f"{repo}:{path}: no string constant {name}")
+        text = textwrap.dedent(m.group(1)).strip("\n") + "\n"
+        dest = c.write(f"{did}/description.xml", text)
+        c.add(
+            Device(
+                did,
+                truth,
+                {"repo": repo, "path": f"{path} ({name})", "commit": commit, "licence": licence},
+                [{"kind": "upnp", "file": dest}],
+                note="device description quoted verbatim in the origin repo's parser tests",
+            )
+        )
+
+
 AIOUPNP = [
     # (id, truth, path, commit)
     (
@@ -609,6 +716,8 @@ def main(argv: list[str] | None = None) -> int:
     c = Collector(args.mirrors, args.out)
     collect_samples(c, args.samples)
     collect_cable(c)
+    collect_cable_root(c)
+    collect_embedded(c)
     collect_aioupnp(c)
     collect_gofritz(c)
     collect_snmpsim(c)
