@@ -376,6 +376,12 @@ AIOUPNP = [
         "tests/devices/DD-WRT router",
         "2f10a50bd12de501da33030db24074dd6ef0d40a",
     ),
+    (
+        "aioupnp-newmedia-dd-wrt-x86",
+        {"vendor": "DD-WRT", "os": "DD-WRT"},
+        "tests/replays/NewMedia-NET GmbH Generic X86",
+        "beaa7bc3cbf6427c5f99c567531b2b9ad969ae29",
+    ),
 ]
 
 
