@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from routerwatch.fingerprint.engine import Fingerprinter
-from routerwatch.fingerprint.generic import firmware_os, pen_vendor
+from routerwatch.fingerprint.generic import firmware_os, model_code, pen_vendor
 from routerwatch.models import Observation, TlsCertificate, UpnpDescription, replace
 from routerwatch.scan.probes.upnp import parse_description
 
@@ -80,3 +80,48 @@ def test_snmp_enterprise_number_and_tls_organisation() -> None:
     assert ident.vendor == "Ruijie"
     cert = TlsCertificate(port=8443, subject="O=Technicolor,L=Edegem,ST=Antwerp,C=BE", issuer="")
     assert FP.identify(Observation(address="x", tls=(cert,))).vendor == "Technicolor"
+
+
+def test_sysdescr_model_code_abstains_on_versions_speeds_and_image_names() -> None:
+    # sysDescr texts outside tests/captures: Recog snmp_sysdescr.xml examples (BSD-2-Clause)
+    # and etingof/snmpsim-data recordings (BSD-2-Clause) that the corpus does not hold.
+    wrong_before = {
+        # release number after "Release" (snmpsim network/switch/h3c-comware-7-1-075)
+        "H3C Comware Platform Software, Software Version 7.1.075, Release 7751P01": None,
+        # image name in "Software (...)" (Recog: Cisco NX-OS ucs)
+        "Cisco NX-OS(tm) ucs, Software (ucs-6100-k9-system), Version 5.0(3)N2(2.1s)": None,
+        # a link speed (Recog: Brocade SAN switch module)
+        "Brocade 4Gb SAN Switch Module for IBM eServer BladeCenter": None,
+        # release tags of IOS-XE (Recog)
+        "Cisco IOS Software, IOS-XE Software (PPC_LINUX_IOSD-ADVENTERPRISEK9-M), "
+        "Version 15.1(3)S2, RELEASE SOFTWARE (fc1)": None,
+        # the word after "Version" (Recog: Cisco 761)
+        "Cisco 761 Software Version c760-i.b.NET3 4.2(3)": None,
+        # a speed does not join the model (Recog: Juniper EX2500)
+        "Juniper Networks EX2500 10GbE Switch, SW Version 3.1R1.0": "EX2500",
+        # the product number, not the radio type "10ag" (Recog: ProCurve AP 10ag)
+        "ProCurve Access Point 10ag WW J9141A, revision WM.01.11": "J9141A",
+    }
+    for text, want in wrong_before.items():
+        assert model_code(text) == want, text
+    kept = {
+        "Cisco IOS Software, C3750 Software (C3750-IPBASE-M), Version 12.2(50)SE5": "C3750",
+        "ZTE Ethernet Switch  ZXR10 5250-52TM-H, Version: V2.05.11B19": "ZXR10 5250-52TM-H",
+        "Juniper Networks, Inc MX-8 7.6.2.3 REL": "MX-8",
+        "ArubaOS (MODEL: Aruba7210), Version 6.5.1.6 (60228)": "Aruba7210",
+    }
+    for text, want in kept.items():
+        assert model_code(text) == want, text
+
+
+def test_firmware_project_in_upnp_model_fields() -> None:
+    # aioupnp replay "NewMedia-NET GmbH Generic X86" (MIT): DD-WRT names itself in modelNumber.
+    desc = UpnpDescription(
+        manufacturer="NewMedia-NET GmbH",
+        model_name="Generic X86",
+        model_number="DD-WRT v24 (05/20/08)",
+    )
+    ident = Fingerprinter().identify(Observation(address="192.0.2.1", upnp=desc))
+    assert ident.os == "DD-WRT"
+    plain = replace(desc, manufacturer="Example Corp", model_number="1.0")
+    assert Fingerprinter().identify(Observation(address="192.0.2.1", upnp=plain)).os is None

@@ -220,6 +220,22 @@ def _upnp(obs: Observation) -> Iterator[GenericHit]:
             yield GenericHit(
                 "upnp-manufacturer", f"{where}.manufacturer", "upnp", maker, {"vendor": vendor}
             )
+        if not project:
+            # "DD-WRT v24 (05/20/08)" as modelNumber, "DD-WRT Router" as friendlyName: the
+            # firmware project, whoever made the hardware.
+            for name, text in (
+                ("modelNumber", d.model_number),
+                ("modelName", d.model_name),
+                ("modelDescription", d.model_description),
+                ("friendlyName", d.friendly_name),
+            ):
+                named = firmware_os(text)
+                if named:
+                    project = named
+                    yield GenericHit(
+                        "upnp-manufacturer", f"{where}.{name}", "upnp", text or "", {"os": named}
+                    )
+                    break
         model = _clean_model(vendor, d.model_name)
         text = d.model_name or ""
         if model is None:
@@ -273,24 +289,50 @@ def _server(label: str, family: str, header: str) -> Iterator[GenericHit]:
         )
 
 
-_SPEED_OR_VERSION = re.compile(r"^(?:\d+[GMK]|[vV]?\d+(?:[._]\d+)*[a-zA-Z]?|\d+-bit|x86_64|i\d86)$")
+_SPEED_OR_VERSION = re.compile(
+    r"(?i)^(?:\d+(?:\.\d+)?[GMK](?:b(?:e|ps|it)?|bps)?|[vV]?\d+(?:[._]\d+)*[a-zA-Z]?|\d+-bit|"
+    r"x86_64|i\d86|0x[0-9a-f]+|fc\d+)$"
+)
 _MODEL_WORD = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9+/-]{1,23}$")
+# A model code starts with letters and carries at least two digits, or a hyphen before its
+# number (MX-8): "S2", "fc3", "L3", "NET3" are release or feature tags, "4Gb" and "10ag" are no
+# codes. Measured on out-of-corpus sysDescr texts (Recog's snmp_sysdescr.xml examples and
+# snmpsim-data recordings not in tests/captures), where the looser reading named image names,
+# speeds and release numbers as models.
+_CODE_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:\d.*\d|-\d)")
 _STOP_WORDS = re.compile(
     r"(?i)^(?:software|version|release|series|build|copyright|kernel|rev|revision)"
 )
+# Words after which the next token is a version, build or serial, never the model.
+_VERSION_WORD = re.compile(
+    r"(?i)^(?:version|ver|release|rel|revision|rev|build|rom|boot|patch|sn|serial|firmware)[:.]?$"
+)
+# "Software (C3750-IPBASE-M)", "Software (ucs-6100-k9-system)": an image name, not the model.
+_IMAGE_NAME = re.compile(r"(?i)\bsoftware\s*\([^)]*\)")
 _MODEL_LABEL = re.compile(r"(?i)\bmodel\s*[:=]\s*([A-Za-z0-9+/-]{3,24})")
+
+
+def _model_token(token: str) -> bool:
+    return bool(
+        _MODEL_WORD.match(token)
+        and not _SPEED_OR_VERSION.match(token)
+        and _CODE_SHAPE.match(token)
+    )
 
 
 def model_code(text: str) -> str | None:
     """The first model-like code of a free text (``C3750``, ``DES-3200-18``, ``ZXR10 9908``):
-    letters and digits, not a version or speed; a following number-bearing word joins it."""
+    letters then digits, not a version, speed, image name or the word after "Version"; a
+    following number-bearing word joins it. None when no token has a model code's shape."""
     m = _MODEL_LABEL.search(text)
     if m:
         return m.group(1)
-    tokens = [t.strip(".,;:'\"") for t in re.split(r"[\s()\[\],]+", text)]
+    tokens = [t.strip(".,;:'\"") for t in re.split(r"[\s()\[\],]+", _IMAGE_NAME.sub(" ", text))]
     tokens = [t for t in tokens if t]
     for i, token in enumerate(tokens):
-        if not _MODEL_WORD.match(token) or _SPEED_OR_VERSION.match(token):
+        if i and _VERSION_WORD.match(tokens[i - 1]):
+            continue
+        if not _model_token(token):
             continue
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
         if (
