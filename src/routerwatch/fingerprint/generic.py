@@ -444,13 +444,13 @@ def _banners(obs: Observation) -> Iterator[GenericHit]:
 # A status-page row: the label, then tags / &nbsp; / a colon, then the value - read from the
 # raw HTML in one pass (no tag-stripped copy of a 64 KB page is built).
 _LABELLED = re.compile(
-    r"(?i)\b(?P<label>model\s*(?:name|number)?|hardware\s*version|product\s*name|"
-    r"software\s*version|firmware\s*version)(?:\s|&nbsp;|:|<[^>]{0,200}>){1,12}"
+    r"(?i)\b(?P<label>model\s*(?:name|number)?|hardware\s*version|product\s*(?:name|type)|"
+    r"software\s*version|firmware\s*version|vendor|manufacturer)(?:\s|&nbsp;|:|<[^>]{0,200}>){1,12}"
     r"(?P<value>[A-Za-z0-9][\w.+/-]{1,40})"
 )
 
 
-_LABEL_WORDS = ("model", "hardware", "product", "software", "firmware")
+_LABEL_WORDS = ("model", "hardware", "product", "software", "firmware", "vendor", "manufacturer")
 MAX_ROWS = 64
 
 
@@ -474,15 +474,24 @@ def _status_page(label: str, body: str) -> dict[str, str]:
     """Model and firmware from a status page's "Hardware Version TC4400" / "Software Version
     70.12.42" rows (DOCSIS modems and many gateways show them before login)."""
     out: dict[str, str] = {}
+    said: str | None = None  # a "Vendor: Technicolor" row
+    codes: list[str] = []  # model-row values of no known family
     for m in _label_rows(body[:65536]):
         kind, value = m.group("label").lower(), m.group("value")
         if kind.startswith(("software", "firmware")):
             if "firmware" not in out and any(c.isdigit() for c in value) and "." in value:
                 out["firmware"] = value
+        elif kind.startswith(("vendor", "manufacturer")):
+            said = said or canonical_vendor(value)
         elif "model" not in out:
             found = infer_vendor(value)
             if found is not None:
                 out.update(vendor=found[0], model=found[1])
+            elif _model_token(value):
+                codes.append(value)
+    if "model" not in out and said is not None and codes:
+        # "Vendor: Technicolor" + "Product Type: XB7": the page names both.
+        out.update(vendor=said, model=codes[0])
     return out if "model" in out else {}
 
 
