@@ -20,7 +20,10 @@ registry; templates of vendors routerwatch does not know are left out. Each rule
 template id (``nuclei.<id>``, origin ``nuclei:<path>``) as its provenance; matched words
 become the rule's examples. Point routerwatch at your own checkout with the environment
 variable ``ROUTERWATCH_NUCLEI_TEMPLATES`` (a folder; ``http/exposed-panels`` and
-``http/technologies`` are read) or call :func:`load_nuclei`. Attribution: NUCLEI-NOTICE.md.
+``http/technologies`` are read) or call :func:`load_nuclei`. A small curated set of router-panel
+templates is shipped (``nuclei_templates/``, SOURCES.md there) and always loaded; a checkout's
+template with the same id replaces nothing (the shipped copy stays). Attribution:
+NUCLEI-NOTICE.md.
 """
 
 from __future__ import annotations
@@ -33,15 +36,25 @@ from typing import Any
 
 import yaml
 
-from routerwatch.fingerprint.rules import Example, Rule
+from routerwatch.fingerprint.rules import Example, Rule, RuleError
 from routerwatch.identity.vendors import canonical_vendor
 
-__all__ = ["ENV_VAR", "NUCLEI_WEIGHT", "convert_template", "load_nuclei", "nuclei_from_env"]
+__all__ = [
+    "ENV_VAR",
+    "NUCLEI_WEIGHT",
+    "SHIPPED",
+    "check_env",
+    "convert_template",
+    "load_nuclei",
+    "nuclei_from_env",
+    "shipped_nuclei",
+]
 
 ENV_VAR = "ROUTERWATCH_NUCLEI_TEMPLATES"
 NUCLEI_WEIGHT = 0.4  # below own rules and Recog: a vendor-only hint from a detection template
 FOLDERS = ("http/exposed-panels", "http/technologies")
 MAX_TEMPLATE = 65536
+SHIPPED = Path(__file__).parent / "nuclei_templates"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CONTAINS = re.compile(r"""contains\((?:tolower\()?(body|header|title)\)?,\s*["'](.+?)["']\)""")
 _MMH3 = re.compile(r"""mmh3\(base64_py\(body\)\)\s*==\s*["']?(-?\d+)|["'](-?\d+)["']\s*==\s*mmh3""")
@@ -60,14 +73,22 @@ def _vendor(info: dict[str, Any]) -> str | None:
         m = _CPE_VENDOR.match(cpe)
         if m and canonical_vendor(m.group(1)):
             return canonical_vendor(m.group(1))
-    return None
+    # Many panel templates carry the maker only as a tag ("panel,tenda,router"): taken when the
+    # tags name exactly one vendor of the registry.
+    tags = info.get("tags")
+    words = tags.split(",") if isinstance(tags, str) else tags if isinstance(tags, list) else []
+    named = {canonical_vendor(str(w).strip()) for w in words} - {None}
+    return named.pop() if len(named) == 1 else None
 
 
 def _words_pattern(words: list[str], condition: str, insensitive: bool) -> str:
     escaped = [re.escape(w) for w in words]
     flags = "(?i)" if insensitive else ""
     if condition == "and" and len(escaped) > 1:
-        return flags + "".join(f"(?=[\\s\\S]*?{w})" for w in escaped)
+        # One greedy lookahead per word, anchored at the start: each word is looked for once
+        # (linear). Unanchored or lazy ([\s\S]*?) lookaheads are retried at every offset of a
+        # 64 KB page when a word is missing: quadratic, up to 10 ms per template.
+        return "(?s" + flags[2:3] + ")\\A" + "".join(f"(?=.*{w})" for w in escaped)
     return flags + "(?:" + "|".join(escaped) + ")"
 
 
@@ -200,11 +221,37 @@ def load_nuclei(root: Path) -> tuple[list[Rule], list[str]]:
     return rules, notes
 
 
-def nuclei_from_env() -> list[Rule]:
-    """Rules of the checkout named by ROUTERWATCH_NUCLEI_TEMPLATES (none when unset)."""
+def shipped_nuclei() -> list[Rule]:
+    """Rules of the curated templates shipped with routerwatch (nuclei_templates/)."""
+    return load_nuclei(SHIPPED)[0]
+
+
+def check_env() -> Path | None:
+    """The folder or template file ROUTERWATCH_NUCLEI_TEMPLATES names (None when unset);
+    RuleError with one line naming the variable when it is no readable folder or .yaml file."""
     root = os.environ.get(ENV_VAR)
     if not root:
+        return None
+    path = Path(root)
+    try:
+        if path.is_dir():
+            os.listdir(path)
+            return path
+        if path.is_file() and path.suffix in (".yaml", ".yml"):
+            path.open("rb").close()
+            return path
+    except OSError as exc:
+        raise RuleError(f"{ENV_VAR}={root!r}: cannot read it ({exc.strerror or exc})") from None
+    if not path.exists():
+        raise RuleError(f"{ENV_VAR}={root!r}: no such file or folder")
+    raise RuleError(f"{ENV_VAR}={root!r}: neither a folder nor a .yaml template")
+
+
+def nuclei_from_env(skip: Iterable[str] = ()) -> list[Rule]:
+    """Rules of the checkout named by ROUTERWATCH_NUCLEI_TEMPLATES (none when unset), without
+    the rule ids in ``skip`` (the shipped templates' rules)."""
+    root = check_env()
+    if root is None:
         return []
-    if not Path(root).exists():
-        raise ValueError(f"{ENV_VAR}={root!r}: no such file or folder")
-    return load_nuclei(Path(root))[0]
+    known = set(skip)
+    return [r for r in load_nuclei(root)[0] if r.id not in known]
