@@ -27,6 +27,7 @@ Merging (documented with examples in docs/fingerprints.md):
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -36,7 +37,7 @@ from pathlib import Path
 
 from routerwatch.fingerprint.generic import generic_hits
 from routerwatch.fingerprint.inputs import Input, extract_inputs
-from routerwatch.fingerprint.nuclei import nuclei_from_env
+from routerwatch.fingerprint.nuclei import ENV_VAR, check_env, nuclei_from_env, shipped_nuclei
 from routerwatch.fingerprint.recog import shipped_recog
 from routerwatch.fingerprint.rules import Rule, load_rules
 from routerwatch.identity.hardware import model_key
@@ -188,9 +189,12 @@ def _build_shipped(use_recog: bool) -> tuple[Rule, ...]:
     rules = list(load_rules())
     if use_recog:
         rules.extend(shipped_recog()[0])
-        # A nuclei-templates checkout the user points at (ROUTERWATCH_NUCLEI_TEMPLATES), loaded
-        # like Recog: converted passive matchers, lower weight than own rules.
-        rules.extend(nuclei_from_env())
+        # nuclei-templates, loaded like Recog (converted passive matchers, lower weight than
+        # own rules): the shipped curated set, then a checkout the user points at
+        # (ROUTERWATCH_NUCLEI_TEMPLATES) without the shipped ids.
+        shipped = shipped_nuclei()
+        rules.extend(shipped)
+        rules.extend(nuclei_from_env(skip=[r.id for r in shipped]))
     return tuple(rules)
 
 
@@ -209,7 +213,9 @@ def _shipped(use_recog: bool) -> tuple[Rule, ...]:
     """The shipped rules, from the on-disk cache when no input changed (routerwatch.cache)."""
     from routerwatch import cache as disk
 
-    key = disk.digest(_shipped_inputs(), extra=f"recog={use_recog}")
+    check_env()  # a bad ROUTERWATCH_NUCLEI_TEMPLATES is an error even when the cache is warm
+    checkout = os.environ.get(ENV_VAR, "")
+    key = disk.digest(_shipped_inputs(), extra=f"recog={use_recog};{ENV_VAR}={checkout}")
     name = "fingerprint-rules" if use_recog else "fingerprint-rules-own"
     return disk.load_or_build(name, key, lambda: _build_shipped(use_recog))
 
