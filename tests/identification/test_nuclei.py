@@ -7,7 +7,16 @@ from pathlib import Path
 import pytest
 
 from routerwatch.fingerprint.engine import Fingerprinter
-from routerwatch.fingerprint.nuclei import ENV_VAR, convert_template, load_nuclei, nuclei_from_env
+from routerwatch.fingerprint.nuclei import (
+    ENV_VAR,
+    SHIPPED,
+    check_env,
+    convert_template,
+    load_nuclei,
+    nuclei_from_env,
+    shipped_nuclei,
+)
+from routerwatch.fingerprint.rules import RuleError
 from routerwatch.models import HttpObservation, Observation
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "fixtures" / "nuclei"
@@ -55,9 +64,65 @@ def test_checkout_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert nuclei_from_env() == []
     monkeypatch.setenv(ENV_VAR, str(TEMPLATES))
     assert {r.id for r in nuclei_from_env()} == {"nuclei.airos-panel", "nuclei.airos-panel.2"}
+    # Ids the shipped set already has are not loaded twice.
+    assert nuclei_from_env(skip=["nuclei.airos-panel"]) == [
+        r for r in nuclei_from_env() if r.id != "nuclei.airos-panel"
+    ]
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "missing"))
-    with pytest.raises(ValueError, match=ENV_VAR):
+    with pytest.raises(RuleError, match=ENV_VAR):
         nuclei_from_env()
+    (tmp_path / "notes.txt").write_text("x")
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "notes.txt"))
+    with pytest.raises(RuleError, match="neither a folder nor a"):
+        check_env()
     (tmp_path / "bad.yaml").write_text("id: [unclosed")
     rules, notes = load_nuclei(tmp_path)
     assert rules == [] and notes and "unreadable" in notes[0]
+
+
+def test_shipped_templates_load_with_provenance_and_match() -> None:
+    rules, notes = load_nuclei(SHIPPED)
+    assert notes == []
+    vendors = {dict(r.fixed)["vendor"] for r in rules}
+    assert {"Tenda", "ASUS", "Huawei", "Linksys", "MikroTik", "Zyxel", "Ubiquiti"} <= vendors
+    sources = (SHIPPED / "SOURCES.md").read_text("utf-8")
+    for path in SHIPPED.rglob("*.yaml"):
+        assert path.name in sources, path.name  # every shipped template has its origin listed
+    for rule in rules:
+        assert rule.check_examples() == [], rule.id
+        assert "MIT" in rule.references[0]
+    # Loaded by default, below the own rules: a Tenda login page names the vendor only.
+    page = HttpObservation(
+        80, "http", "GET", "/", 200, body="<html><title>Tenda Web Master</title></html>"
+    )
+    ident = Fingerprinter().identify(Observation(address="x", http=(page,)))
+    assert ident.vendor == "Tenda" and ident.model is None
+    assert any(e.rule == "nuclei.tenda-web-master" for e in ident.evidence)
+    assert {r.id for r in shipped_nuclei()} == {r.id for r in rules}
+
+
+def test_tags_give_the_vendor_only_when_they_name_one() -> None:
+    base = {"id": "t", "http": [{"matchers": [{"type": "word", "words": ["<title>X</title>"]}]}]}
+    one = {**base, "info": {"name": "x", "tags": "panel,tenda,router"}}
+    assert dict(convert_template(one, "t.yaml")[0][0].fixed) == {"vendor": "Tenda"}
+    two = {**base, "info": {"name": "x", "tags": "panel,tenda,asus"}}
+    assert convert_template(two, "t.yaml") == ([], "t.yaml: vendor not in the registry")
+
+
+def test_and_words_stay_linear_on_a_large_page() -> None:
+    import time
+
+    raw = {
+        "id": "and-words",
+        "info": {"name": "x", "metadata": {"vendor": "mikrotik"}},
+        "http": [{"matchers": [{"type": "word", "condition": "and",
+                                "words": ["first missing word", "second word"]}]}],
+    }
+    rule = convert_template(raw, "a.yaml")[0][0]
+    page = "second word " + "x" * 65536
+    started = time.process_time()
+    for _ in range(20):
+        assert rule.regex.search(page) is None
+    # The lazy lookahead form took ~10 ms per search here (quadratic); linear is well below.
+    assert (time.process_time() - started) / 20 < 0.002
+    assert rule.regex.search("second word ... first missing word") is not None

@@ -97,6 +97,9 @@ def assess(
     if output.exists() and not output.is_dir():
         fail(f"--output {output} exists and is not a directory")
     try:
+        from routerwatch.fingerprint.nuclei import check_env
+
+        check_env()  # a bad ROUTERWATCH_NUCLEI_TEMPLATES (RuleError): one line, before any work
         source, note = prepare_kb(db, kb_bundle, policy)
     except (DatasetError, ValueError) as exc:
         fail(str(exc))

@@ -32,9 +32,15 @@ def load_policy_or_fail(policy: str | None) -> Policy | None:
 def load_engines_or_fail(db: str | None, *, fingerprints: bool = True) -> Engines:
     """Open the KB (importing the starter bundle on first use) and build the engines. The KB
     stays open while the matcher reads it (until the process ends)."""
+    from routerwatch.fingerprint.nuclei import check_env
+    from routerwatch.fingerprint.rules import RuleError
     from routerwatch.kb import KBError, ensure_starter, open_kb
     from routerwatch.pipeline import load_engines
 
+    try:
+        check_env()  # a bad ROUTERWATCH_NUCLEI_TEMPLATES: one line, before any work
+    except RuleError as exc:
+        fail(str(exc))
     try:
         kb = open_kb(db)
         if ensure_starter(kb):
@@ -50,12 +56,14 @@ def load_engines_or_fail(db: str | None, *, fingerprints: bool = True) -> Engine
 
 @contextmanager
 def kb_errors() -> Iterator[None]:
-    """Around pipeline calls: a KB that fails while the matcher reads it ends as one line."""
+    """Around pipeline calls: a KB that fails while the matcher reads it, or fingerprint rules
+    loaded on first use that cannot be used, end as one line."""
+    from routerwatch.fingerprint.rules import RuleError
     from routerwatch.kb import KBError
 
     try:
         yield
-    except KBError as exc:
+    except (KBError, RuleError) as exc:
         fail(str(exc))
 
 
