@@ -78,6 +78,9 @@ def _family(source: str) -> str:
 
 
 def _printable(text: str) -> str:
+    # Only the shown part is escaped (a 64 KB page body as evidence cost ~1 ms per hit):
+    # every character gives at least one, so MAX + 1 characters decide the cut and the "…".
+    text = text[: MAX_EVIDENCE_VALUE + 1]
     out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
     if len(out) > MAX_EVIDENCE_VALUE:
         out = out[: MAX_EVIDENCE_VALUE - 1] + "…"
@@ -86,6 +89,7 @@ def _printable(text: str) -> str:
 
 _META = frozenset(".^$*+?{}[]()|")
 KEY_LEN = 3
+MAX_LINES = 64  # multi-line inputs up to this many lines use the prefix index per line
 
 
 @cache
@@ -159,7 +163,7 @@ class _SourceIndex:
     def add(self, rule: Rule) -> None:
         self.rules.append(rule)
         prefix = literal_prefix(rule.regex)
-        if prefix is None or not prefix.isascii():
+        if prefix is None or not prefix.isascii() or "\n" in prefix:
             self.always.append(rule)
         elif rule.regex.flags & re.IGNORECASE:
             low = prefix.lower()
@@ -168,12 +172,27 @@ class _SourceIndex:
             self.exact.setdefault(prefix[:KEY_LEN], []).append((prefix, rule))
 
     def candidates(self, text: str) -> Iterator[Rule]:
-        """Rules that may match ``text``: all of them for multi-line text (``^`` is a line
-        anchor there), else those without a usable prefix plus those whose prefix fits."""
-        if "\n" in text:
+        """Rules that may match ``text``: those without a usable prefix plus those whose prefix
+        fits the start of the text - or, for multi-line text (``^`` is a line anchor there),
+        the start of one of its lines (all rules beyond MAX_LINES lines)."""
+        if "\n" not in text:
+            yield from self.always
+            yield from self._prefixed(text)
+            return
+        lines = text.split("\n", MAX_LINES)
+        if len(lines) > MAX_LINES:
             yield from self.rules
             return
         yield from self.always
+        seen: set[int] = set()
+        for line in lines:
+            for rule in self._prefixed(line):
+                if id(rule) not in seen:
+                    seen.add(id(rule))
+                    yield rule
+
+    def _prefixed(self, text: str) -> Iterator[Rule]:
+        """Rules with a literal prefix that ``text`` starts with."""
         for prefix, rule in self.exact.get(text[:KEY_LEN], ()):
             if text.startswith(prefix):
                 yield rule
