@@ -125,3 +125,19 @@ def test_firmware_project_in_upnp_model_fields() -> None:
     assert ident.os == "DD-WRT"
     plain = replace(desc, manufacturer="Example Corp", model_number="1.0")
     assert Fingerprinter().identify(Observation(address="192.0.2.1", upnp=plain)).os is None
+
+
+def test_cast_device_certificate_names_no_maker() -> None:
+    # Recog x509_subjects.xml (BSD-2-Clause): a Vizio TV's Google Cast certificate.
+    cert = TlsCertificate(
+        8443,
+        "CN=9V039WC9 FA8FCA697898,OU=Cast TV (Vizio),O=Google Inc,L=Mountain View,"
+        "ST=California,C=US",
+        "CN=Chromecast ICA 9,OU=Cast,O=Google Inc,L=Mountain View,ST=California,C=US",
+    )
+    ident = Fingerprinter(use_recog=False).identify(Observation(address="x", tls=(cert,)))
+    assert ident.vendor is None
+    own = TlsCertificate(443, "CN=router,O=ZyXEL Communications Corp.", "")
+    assert Fingerprinter(use_recog=False).identify(
+        Observation(address="x", tls=(own,))
+    ).vendor == "Zyxel"

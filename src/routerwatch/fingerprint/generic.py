@@ -389,8 +389,15 @@ def _snmp(obs: Observation) -> Iterator[GenericHit]:
 _ORG = re.compile(r"(?:^|,)O=((?:[^,\\]|\\.)+)")
 
 
+# Google Cast device certificates carry O=Google Inc (subject and issuer) on every Cast-enabled
+# product, whoever made it (Recog x509_subjects.xml: "OU=Cast TV (Vizio),O=Google Inc").
+_CAST_DEVICE = re.compile(r"(?:^|,)OU=(?:Cast\b|Google TV\b)")
+
+
 def _tls(obs: Observation) -> Iterator[GenericHit]:
     for cert in obs.tls:
+        if _CAST_DEVICE.search(cert.subject or ""):
+            continue
         for name in (cert.subject, cert.issuer):
             m = _ORG.search(name or "")
             vendor = canonical_vendor(m.group(1).replace("\\", "")) if m else None
