@@ -126,3 +126,24 @@ def test_and_words_stay_linear_on_a_large_page() -> None:
     # The lazy lookahead form took ~10 ms per search here (quadratic); linear is well below.
     assert (time.process_time() - started) / 20 < 0.002
     assert rule.regex.search("second word ... first missing word") is not None
+
+
+def test_cache_stamp_follows_the_checkout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    from routerwatch.fingerprint.nuclei import env_stamp
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    assert env_stamp() == ""
+    shutil.copytree(TEMPLATES / "http", tmp_path / "http")
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    before = env_stamp()
+    assert str(tmp_path.resolve()) in before and ":2:" in before
+    edited = tmp_path / "http" / "exposed-panels" / "airos-panel.yaml"
+    stat = edited.stat()
+    os.utime(edited, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert env_stamp() != before  # an edited template builds a new rule set
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "gone"))
+    with pytest.raises(RuleError):
+        env_stamp()

@@ -45,6 +45,7 @@ __all__ = [
     "SHIPPED",
     "check_env",
     "convert_template",
+    "env_stamp",
     "load_nuclei",
     "nuclei_from_env",
     "shipped_nuclei",
@@ -252,6 +253,22 @@ def check_env() -> Path | None:
     if not path.exists():
         raise RuleError(f"{ENV_VAR}={root!r}: no such file or folder")
     raise RuleError(f"{ENV_VAR}={root!r}: neither a folder nor a .yaml template")
+
+
+def env_stamp() -> str:
+    """What the rule cache must know of the checkout: its path, how many templates it holds and
+    the newest modification time (editing, adding or removing a template changes it)."""
+    root = check_env()
+    if root is None:
+        return ""
+    count, newest = 0, 0
+    for path in _files(root):
+        try:
+            newest = max(newest, path.stat().st_mtime_ns)
+        except OSError:
+            continue
+        count += 1
+    return f"{root.resolve()}:{count}:{newest}"
 
 
 def nuclei_from_env(skip: Iterable[str] = ()) -> list[Rule]:
