@@ -27,7 +27,6 @@ Merging (documented with examples in docs/fingerprints.md):
 
 from __future__ import annotations
 
-import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,7 +36,7 @@ from pathlib import Path
 
 from routerwatch.fingerprint.generic import generic_hits
 from routerwatch.fingerprint.inputs import Input, extract_inputs
-from routerwatch.fingerprint.nuclei import ENV_VAR, check_env, nuclei_from_env, shipped_nuclei
+from routerwatch.fingerprint.nuclei import ENV_VAR, env_stamp, nuclei_from_env, shipped_nuclei
 from routerwatch.fingerprint.recog import shipped_recog
 from routerwatch.fingerprint.rules import Rule, load_rules
 from routerwatch.identity.hardware import model_key
@@ -232,8 +231,9 @@ def _shipped(use_recog: bool) -> tuple[Rule, ...]:
     """The shipped rules, from the on-disk cache when no input changed (routerwatch.cache)."""
     from routerwatch import cache as disk
 
-    check_env()  # a bad ROUTERWATCH_NUCLEI_TEMPLATES is an error even when the cache is warm
-    checkout = os.environ.get(ENV_VAR, "")
+    # A bad ROUTERWATCH_NUCLEI_TEMPLATES is an error even when the cache is warm; an edited
+    # checkout builds a new rule set.
+    checkout = env_stamp() if use_recog else ""
     key = disk.digest(_shipped_inputs(), extra=f"recog={use_recog};{ENV_VAR}={checkout}")
     name = "fingerprint-rules" if use_recog else "fingerprint-rules-own"
     return disk.load_or_build(name, key, lambda: _build_shipped(use_recog))
