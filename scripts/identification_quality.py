@@ -176,14 +176,28 @@ def observation(captures: Sequence[dict[str, Any]], folder: Path = CAPTURES) -> 
     )
 
 
-def load_corpus(index: Path = CAPTURES / "index.yaml") -> list[Case]:
+def _requested_paths() -> frozenset[str]:
+    """The HTTP paths the scanner's own request plan fetches (GET /, the favicon, ...)."""
+    from routerwatch.scan.probes.http import PLAN
+
+    return frozenset(step.path for step in PLAN)
+
+
+def load_corpus(index: Path = CAPTURES / "index.yaml", *, reachable: bool = False) -> list[Case]:
+    """Every device of the corpus; ``reachable``: only the web pages the scanner itself would
+    request (a status page at another path is left out of that device's observation)."""
     data = yaml.safe_load(index.read_text("utf-8"))
+    paths = _requested_paths()
+
+    def keep(cap: dict[str, Any]) -> bool:
+        return not reachable or cap["kind"] != "http" or str(cap.get("path", "/")) in paths
+
     return [
         Case(
             id=d["id"],
             truth={k: str(v) for k, v in d["truth"].items() if v is not None},
             recog=bool(d.get("recog")),
-            observation=observation(d["captures"], index.parent),
+            observation=observation([c for c in d["captures"] if keep(c)], index.parent),
             source=d.get("source", {}),
         )
         for d in data["devices"]
