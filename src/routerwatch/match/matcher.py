@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from routerwatch.identity.hardware import split_product
+from routerwatch.identity.hardware import model_key, split_product
 from routerwatch.match.aliases import AliasRules, vendor_key
 from routerwatch.match.catalog import Catalog, CompiledCve, IndexCatalog
 from routerwatch.match.compare import VersionCache, norm_hardware
@@ -208,6 +208,10 @@ class Matcher:
             if hw and token:
                 keys |= self.rules.model_keys(vk, token)
                 implied = norm_hardware(hw)
+            else:  # "DIR-850LB1": a revision fused to the model (aliases.yaml)
+                for fused in filter(None, (self.rules.fused_revision(vk, model_key(p))
+                                           for p in model.split())):
+                    implied = norm_hardware(fused[1])
             if len(self._models) >= _VIEW_MAX:
                 self._models.clear()
             cached = self._models[(vk, model)] = (keys, implied)
