@@ -79,3 +79,13 @@ def test_html_shows_the_join(db: str, tmp_path: Path) -> None:
     assert "CVE-2016-5681" in html
     assert "joined: device &#39;DIR-850L&#39; -&gt; model key dir850l, hardware b1" in html
     assert "dir-850l_firmare -&gt; dir850l (alias rule in aliases.yaml)" in html
+
+
+def test_table_says_not_covered_instead_of_none_known(db: str, tmp_path: Path) -> None:
+    rows = tmp_path / "assets.csv"
+    rows.write_text("vendor,model,firmware\nTeltonika,RUT955,7.0\nTP-Link,Archer A7,190726\n")
+    result = CliRunner().invoke(app, ["check", "--inventory", str(rows), "--db", db],
+                                env={"COLUMNS": "160"})
+    assert result.exit_code in (0, 1), result.stderr
+    line = next(ln for ln in result.stdout.splitlines() if "RUT955" in ln)
+    assert "not covered" in line and "none known" not in line

@@ -143,7 +143,13 @@ def _cve_cell(a: Assessment) -> Text:
     kev = sum(1 for f in affected if f.kev)
     text = Text()
     if not affected and not possible:
-        text.append("none known", style="green")
+        cov = a.coverage
+        if cov is not None and cov.level != "yes" and a.identity.model:
+            # "none known" only where the KB covers the model (Assessment.coverage)
+            text.append("not covered", style="yellow")
+            text.append("\nby the KB", style="dim")
+        else:
+            text.append("none known", style="green")
         return text
     text.append(f"{len(affected)} affected", style="red" if affected else "")
     if kev:
