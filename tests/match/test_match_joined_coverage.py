@@ -53,7 +53,13 @@ def test_revision_and_kev_joins_are_explained(db: str) -> None:
     f = next(f for f in host["findings"] if f["cve"] == "CVE-2018-14847")  # type: ignore[attr-defined]
     assert "KEV product 'RouterOS' names family 'RouterOS'" in f["joined"]
     cov = host["coverage"]
+    # RouterOS is a vendor-wide OS family in NVD (aliases.yaml): NVD data decides versions
+    assert isinstance(cov, dict) and cov["level"] == "yes" and cov["sources"] == ["kev", "nvd"]
+    # a model only KEV's family word names: partly
+    host = _host(_check(db, "--vendor", "DrayTek", "--model", "Vigor2927"))
+    cov = host["coverage"]
     assert isinstance(cov, dict) and cov["level"] == "partly" and cov["sources"] == ["kev"]
+    assert "only CISA KEV names it" in cov["note"]
 
 
 def test_not_covered_device_says_so(db: str, tmp_path: Path) -> None:

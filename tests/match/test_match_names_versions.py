@@ -137,3 +137,19 @@ def test_slash_model_keeps_the_whole_name_too() -> None:
     keys = AliasRules.load().model_keys("Buffalo", "WEX-300HPTX/N")
     assert "wex300hptxn" in keys
     assert {"wr841n", "wr841nd"} <= AliasRules.load().model_keys("TP-Link", "TL-WR841N/ND")
+
+
+def test_routeros_is_a_vendor_wide_os_family() -> None:
+    # CVE-2015-2350 as NVD files it: mikrotik:routeros up to 5.0, no hardware CPE
+    rec = CveRecord(cve_id="CVE-2015-2350", configurations=({"nodes": [{
+        "operator": "OR", "negate": False, "cpeMatch": [{
+            "vulnerable": True, "criteria": "cpe:2.3:o:mikrotik:routeros:*:*:*:*:*:*:*:*",
+            "versionEndIncluding": "5.0"}]}]},),
+        description="MikroTik RouterOS 5.0 and earlier allows ...")
+    m = Matcher([rec])
+    cve = "CVE-2015-2350"
+    assert status_of(m, device("MikroTik", "RB750Gr3", None, "4.17"), cve) == "affected"
+    assert status_of(m, device("MikroTik", "RB750Gr3", None, "6.40.5"), cve) == "not_affected"
+    assert status_of(m, device("MikroTik", "hAP ac2", None, None), cve) == "possible"
+    ref = AliasRules.load().product("MikroTik", "routeros")
+    assert ref is not None and ref.generic == "vendor"

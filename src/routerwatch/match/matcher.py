@@ -146,7 +146,9 @@ class Matcher:
         pairs = {(dev.vendor, k) for k in dev.keys}
         found: set[str] = set()
         for e in self.catalog.entries(self.catalog.candidates(dev.vendor, dev.keys)):  # type: ignore[arg-type]
+            # a configuration naming the model, or a vendor-wide OS family (routeros)
             if "nvd" not in found and any(not n.keys.isdisjoint(pairs)
+                                          or dev.vendor in n.generic_vendors
                                           for n in e.configurations):
                 found.add("nvd")
             if "cve5" not in found and any(not ref.keys.isdisjoint(dev.keys)
