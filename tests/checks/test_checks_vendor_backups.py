@@ -66,6 +66,31 @@ def test_fritzbox_export_errors_are_one_line(tmp_path: Path) -> None:
         read_config(bad)
 
 
+@pytest.mark.parametrize("name", ["ar7json-real01.ar7", "ar7json-real02.ar7"])
+def test_real_ar7_cfg_files(name: str) -> None:
+    # real-world ar7.cfg excerpts from pfichtner/ar7json (MIT), bare (as Freetz extracts them)
+    cfg = read_config(CONFIGS / name)
+    values = {s.key: s.value for s in cfg.settings}
+    assert values["meta.encoding"] == "utf-8"
+    assert values["ar7cfg.mode"] == "dsldmode_router"
+    assert values["ar7cfg.serialcfg.number"] == "*99#"
+    assert values["ar7cfg.serialcfg.backup.enabled"] == "no"
+    assert "ar7cfg.serialcfg.backup" in {r.path for r in cfg.records}
+    assert not any("//" in s.key or "Configuration" in s.key for s in cfg.settings)
+    assert audit_config(CONFIGS / name) == []  # nothing to report in these
+
+
+def test_avm_lists_of_blocks_and_empty_values() -> None:
+    from routerwatch.checks.config_parse import parse_text
+
+    cfg = parse_text("ar7cfg {\n  items = {\n    a = 1;\n  }, {\n    b = 2;\n  };\n"
+                     "  empty =;\n  dns1 = 203.0.113.9; // a comment ; = {\n}\n", "t.cfg")
+    values = [(s.key, s.value) for s in cfg.settings]
+    assert ("ar7cfg.items.a", "1") in values and ("ar7cfg.items.b", "2") in values
+    assert ("ar7cfg.dns1", "203.0.113.9") in values
+    assert [r.path for r in cfg.records].count("ar7cfg.items") == 2
+
+
 # --------------------------------------------------------------------------- Tomato
 
 

@@ -45,8 +45,10 @@ from routerwatch.checks.config_parse import ConfigAuditError, Record, Setting
 
 __all__ = [
     "TPLINK_DES_KEY",
+    "avm_cfg",
     "decode_backup",
     "fritz_export",
+    "is_avm_cfg",
     "is_fritz_export",
     "nvram_set_lines",
     "tomato_forwards",
@@ -59,8 +61,9 @@ TPLINK_DES_KEY = bytes.fromhex("478DA50BF9E3D2CF")
 _FRITZ_HEAD = re.compile(r"^\*{4} .*CONFIGURATION EXPORT\s*$", re.M)
 _SECTION = re.compile(r"^\*{4} ([A-Z0-9]+):(.*?)\s*$")
 _TOKEN = re.compile(
-    r'\s*(?:(?P<comment>/\*.*?\*/)|(?P<str>"(?:[^"\\]|\\.)*")|(?P<punct>[{};=,])'
+    r'\s*(?:(?P<comment>/\*.*?\*/|//[^\n]*)|(?P<str>"(?:[^"\\]|\\.)*")|(?P<punct>[{};=,])'
     r'|(?P<word>[^\s{};=,"]+))', re.S)
+_BARE_AVM = re.compile(r"\A\s*(?:/\*.*?\*/\s*)?(?:meta|ar7cfg|[a-z0-9_]+cfg)\s*\{", re.S)
 _FORWARD = re.compile(
     r"^\s*(?P<proto>tcp|udp|gre|esp|icmp|both)\s+(?P<src>[0-9a-fA-F.:]+?):(?P<port>\d{1,5})"
     r"(?:\+(?P<count>\d{1,5}))?\s+(?P<dest>[0-9a-fA-F.:]+?)(?::(?P<dport>\d{1,5}))?"
@@ -72,6 +75,19 @@ _FORWARD = re.compile(
 
 def is_fritz_export(text: str) -> bool:
     return _FRITZ_HEAD.search(text[:4096]) is not None
+
+
+def is_avm_cfg(text: str) -> bool:
+    """A bare AVM config file (``ar7.cfg`` as Freetz or fb_tools extract it)."""
+    return _BARE_AVM.match(text[:4096]) is not None
+
+
+def avm_cfg(text: str, name: str) -> tuple[list[Setting], list[Record]]:
+    """Settings and records of a bare AVM config file."""
+    settings, records = _avm_cfg(text, "ar7.cfg", name)
+    if not settings and not records:
+        raise ConfigAuditError(f"{name}: an AVM config file without settings")
+    return settings, records
 
 
 def _fritz_forward(key: str, value: str) -> Record | None:
@@ -94,10 +110,15 @@ def _avm_cfg(text: str, file: str, name: str) -> tuple[list[Setting], list[Recor
     pending: list[str] = []  # words before "{" or "="
     key: str | None = None
     values: list[str] = []
+    block_list: str | None = None  # "name = { ... }, { ... };": each block is a "name" record
     for m in _TOKEN.finditer(text):
         if m.group("comment"):
             continue
         punct, word, string = m.group("punct"), m.group("word"), m.group("str")
+        if key is not None and punct == "{" and not values:
+            stack.append((key, {}))  # the first block of a list of blocks
+            block_list, key = key, None
+            continue
         if key is not None:  # inside "name = ...;"
             if punct == ";":
                 path = ".".join([p for p, _ in stack] + [key])
@@ -119,6 +140,12 @@ def _avm_cfg(text: str, file: str, name: str) -> tuple[list[Setting], list[Recor
             continue
         if word is not None or string is not None:
             pending.append(word if word is not None else string[1:-1])
+        elif punct == "{" and not pending and block_list is not None:
+            stack.append((block_list, {}))  # "}, {": the next block of the list
+        elif punct in (",", ";"):
+            if punct == ";":
+                block_list = None
+            pending = []
         elif punct == "=":
             if not pending:
                 raise ConfigAuditError(f"{name}: {file}: '=' without a name")
@@ -130,7 +157,11 @@ def _avm_cfg(text: str, file: str, name: str) -> tuple[list[Setting], list[Recor
             if not stack:
                 raise ConfigAuditError(f"{name}: {file}: '}}' without a block")
             block, fields = stack.pop()
-            records.append(Record(".".join([p for p, _ in stack] + [block]), fields))
+            path = ".".join([p for p, _ in stack] + [block])
+            records.append(Record(path, fields))
+            for field_name, value in fields.items():  # list-of-blocks members as settings too
+                if block == block_list:
+                    settings.append(Setting(f"{path}.{field_name}", value))
             pending = []
     if stack or key is not None:
         raise ConfigAuditError(f"{name}: {file}: the file ends inside a block or a setting")

@@ -450,7 +450,13 @@ def parse_text(text: str, name: str) -> ParsedConfig:
 
 
 def _parse(text: str, name: str) -> ParsedConfig:
-    from routerwatch.checks.config_exports import fritz_export, is_fritz_export, nvram_set_lines
+    from routerwatch.checks.config_exports import (
+        avm_cfg,
+        fritz_export,
+        is_avm_cfg,
+        is_fritz_export,
+        nvram_set_lines,
+    )
 
     head = text.lstrip()
     if not head:
@@ -462,6 +468,8 @@ def _parse(text: str, name: str) -> ParsedConfig:
         fmt, (settings, records) = "json", _json(head, name)
     elif is_fritz_export(text):  # AVM FRITZ!Box .export (config_exports)
         fmt, (settings, records) = "text", fritz_export(text, name)
+    elif is_avm_cfg(text):  # a bare ar7.cfg (Freetz, fb_tools)
+        fmt, (settings, records) = "text", avm_cfg(text, name)
     elif (nvram := nvram_set_lines(text)) is not None:  # Tomato `nvram export --set`
         fmt, (settings, records) = "text", (nvram, [])
     else:
