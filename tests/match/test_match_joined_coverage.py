@@ -95,3 +95,8 @@ def test_table_says_not_covered_instead_of_none_known(db: str, tmp_path: Path) -
     assert result.exit_code in (0, 1), result.stderr
     line = next(ln for ln in result.stdout.splitlines() if "RUT955" in ln)
     assert "not covered" in line and "none known" not in line
+    assert "not covered by the KB 1" in " ".join(result.stdout.split())  # the headline count
+    out = tmp_path / "r.json"
+    CliRunner().invoke(app, ["check", "--inventory", str(rows), "--db", db, "-f", "json",
+                             "-o", str(out)])
+    assert json.loads(out.read_text())["summary"]["not_covered"] == 1

@@ -74,6 +74,7 @@ def test_shape_keeps_the_scan_json_and_extends_it(report: Report) -> None:
         "compromised",
         "kev",
         "kev_possible",
+        "not_covered",
         "by_vendor",
         "by_severity",
         "top_actions",

@@ -84,6 +84,7 @@ def _summary_panel(report: Report, width: int) -> Panel:
         ("compromised", "compromised", "bold white on red" if s["compromised"] else "bold"),
         ("with KEV CVEs", "kev", "bold red" if s["kev"] else "bold"),
         ("possible KEV", "kev_possible", "yellow" if s.get("kev_possible") else "bold"),
+        ("not covered by the KB", "not_covered", "yellow" if s.get("not_covered") else "bold"),
     ):
         counts.append(f"{label} ")
         counts.append(str(s.get(key, 0)), style=style)
