@@ -27,8 +27,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import shutil
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +61,26 @@ def held_out(case_id: str) -> bool:
     return int(hashlib.sha256(case_id.encode()).hexdigest(), 16) % 5 == 0
 
 
-def _model(vendor: str, product: str) -> str | None:
+def _device(vendor: str, product: str) -> tuple[str, str | None] | None:
+    """(model, hardware revision) the CNA's product names: "RT-AX56U V2" is an RT-AX56U of
+    hardware revision 2, and the device of the case must say so (a device of unknown revision
+    is only *possibly* affected by a record that names one)."""
     ident = parse_identity(vendor=vendor, model=product.split(",")[0].strip())
     if ident.model is None or len(ident.model) > 40 or not any(c.isdigit() for c in ident.model):
         return None
-    return ident.model
+    return ident.model, ident.hardware
+
+
+def _model(vendor: str, product: str) -> str | None:
+    found = _device(vendor, product)
+    return found[0] if found else None
+
+
+# "All versions up to X", "X and earlier", "X or earlier": the CNA names X as affected
+_UP_TO = re.compile(
+    r"^\s*(?:(?:firmware\s+)?(?:all\s+)?(?:versions?\s+)?up\s+to\s+(?:and\s+including\s+)?"
+    r"(?P<a>\S.*?)|(?P<b>\S.*?),?\s+(?:and|or)\s+(?:earlier|prior|before|older|lower)"
+    r"(?:\s+versions?)?)\s*$", re.I)
 
 
 def _cases_of(doc: dict[str, Any], vendor: str) -> list[dict[str, Any]]:
@@ -72,9 +89,10 @@ def _cases_of(doc: dict[str, Any], vendor: str) -> list[dict[str, Any]]:
     for entry in doc["containers"]["cna"].get("affected") or ():
         if canonical_vendor(str(entry.get("vendor") or "")) != vendor:
             continue
-        model = _model(vendor, str(entry.get("product") or ""))
-        if model is None:
+        found = _device(vendor, str(entry.get("product") or ""))
+        if found is None:
             continue
+        model, hardware = found
         for v in entry.get("versions") or ():
             if not isinstance(v, dict) or str(v.get("status", "affected")) != "affected":
                 continue
@@ -85,27 +103,38 @@ def _cases_of(doc: dict[str, Any], vendor: str) -> list[dict[str, Any]]:
                 if end in _UNKNOWN or end.endswith("*") or (lt and end == ver):
                     continue  # no bound, or an empty range (version == lessThan): no oracle
                 if lte:
-                    out.append((model, end, "must_affect", f"lessThanOrEqual {end}"))
+                    out.append((model, hardware, end, "must_affect", f"lessThanOrEqual {end}"))
                 else:
-                    out.append((model, end, "must_not_report", f"lessThan {end} (the fix)"))
-                if ver.lower() not in _UNKNOWN:
-                    out.append((model, ver, "must_affect", f"range start {ver}"))
+                    out.append((model, hardware, end, "must_not_report",
+                                f"lessThan {end} (the fix)"))
+                if ver.lower() not in _UNKNOWN and not _UP_TO.match(ver) and not ver.lower(
+                        ).startswith(("prior", "before", "all", "<")):
+                    out.append((model, hardware, ver, "must_affect", f"range start {ver}"))
+            elif _UP_TO.match(ver):
+                m = _UP_TO.match(ver)
+                assert m is not None
+                end = (m.group("a") or m.group("b")).strip()
+                if any(c.isdigit() for c in end):
+                    out.append((model, hardware, end, "must_affect", f"range end of {ver!r}"))
             elif " through " in ver.lower():
                 a, _b = ver.lower().split(" through ", 1)
                 for end in (ver[:len(a)].strip(), ver[len(a) + 9:].strip()):
                     end = end.removeprefix("firmware ").removeprefix("versions ").strip()
                     end = end.removeprefix("version ").strip()
                     if end and any(c.isdigit() for c in end):
-                        out.append((model, end, "must_affect", f"range end of {ver!r}"))
+                        out.append((model, hardware, end, "must_affect", f"range end of {ver!r}"))
             elif (ver.lower() not in _UNKNOWN and len(ver.split()) <= 4
                   and any(c.isdigit() for c in ver)
                   and not ver.lower().startswith(("prior", "before", "all", "<"))):
-                out.append((model, ver, "must_affect", f"listed affected {ver!r}"))
+                out.append((model, hardware, ver, "must_affect", f"listed affected {ver!r}"))
     cases = []
-    for model, fw, label, why in out:
+    for model, hardware, fw, label, why in out:
         key = hashlib.sha256(f"{cve}|{model}|{fw}".encode()).hexdigest()[:8]
         cid = f"oracle-{vendor.lower().replace('.', '').replace(' ', '-')}-{cve.lower()}-{key}"
-        cases.append({"id": cid, "device": {"vendor": vendor, "model": model, "firmware": fw},
+        device = {"vendor": vendor, "model": model, "firmware": fw}
+        if hardware:
+            device["hardware"] = hardware
+        cases.append({"id": cid, "device": device,
                       label: [cve], "note": f"CNA of {cve}: {why}",
                       "held_out": held_out(cid)})
     return cases
@@ -114,10 +143,17 @@ def _cases_of(doc: dict[str, Any], vendor: str) -> list[dict[str, Any]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
+    ap.add_argument("--from-copies", action="store_true",
+                    help="re-derive the labels from the records already selected and copied "
+                         "to tests/quality/oracle/cve5/ (same selection, no mirror needed)")
     args = ap.parse_args()
     picked: dict[str, list[tuple[str, bytes, list[dict[str, Any]]]]] = {v: [] for v in VENDORS}
-    gd = git_dir(args.mirrors, VULNRICHMENT_REPO)
-    for path, data in git_blobs(gd, VULNRICHMENT_COMMIT):
+    if args.from_copies:
+        blobs: Iterable[tuple[str, bytes]] = sorted(
+            (str(p.relative_to(OUT_DIR)), p.read_bytes()) for p in OUT_DIR.rglob("CVE-*.json"))
+    else:
+        blobs = git_blobs(git_dir(args.mirrors, VULNRICHMENT_REPO), VULNRICHMENT_COMMIT)
+    for path, data in blobs:
         if not path.endswith(".json") or "/CVE-" not in path:
             continue
         doc = json.loads(data)
@@ -130,15 +166,16 @@ def main() -> int:
                 cases = _cases_of(doc, vendor)
                 if cases:
                     picked[vendor].append((path, data, cases))
-    if OUT_DIR.exists():
+    if OUT_DIR.exists() and not args.from_copies:
         shutil.rmtree(OUT_DIR)
     cases: list[dict[str, Any]] = []
     seen: set[str] = set()
     for vendor in VENDORS:
         for path, data, found in picked[vendor]:
             target = OUT_DIR / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            if not args.from_copies:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
             for c in found:
                 if c["id"] not in seen:
                     seen.add(c["id"])

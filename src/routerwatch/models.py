@@ -274,6 +274,9 @@ class Finding(Model, frozen=True):
     description: str = ""
     criteria: tuple[str, ...] = ()  # CPE criteria that decided it
     exploited_by: tuple[str, ...] = ()  # campaigns known to exploit the CVE (assess/data)
+    # why the device and the record were joined: the device's model key and the KB product
+    # name (NVD CPE, CVE 5 product, KEV product) that resolved to it, through which rule
+    joined: str = ""
 
 
 
@@ -344,6 +347,22 @@ class ReplacementPlan(Model, frozen=True):
     owner: str | None = None
 
 
+CoverageLevel = Literal["yes", "partly", "no"]
+
+
+class DeviceCoverage(Model, frozen=True):
+    """Whether the knowledge base covers a device, so "no known CVEs" means something.
+
+    ``yes``: NVD or CVE 5 records name the model; ``partly``: only KEV names it (a family or
+    series word), or the KB knows the vendor but not this model; ``no``: not even the vendor.
+    """
+
+    level: CoverageLevel
+    key: str | None = None  # the normalised model key(s) the KB was searched under
+    sources: tuple[str, ...] = ()  # which sources name the model: "nvd", "cve5", "kev"
+    note: str = ""
+
+
 class Assessment(Model, frozen=True):
     """The verdict on one device: what it is, what is wrong, what to do."""
 
@@ -364,6 +383,7 @@ class Assessment(Model, frozen=True):
     extra: tuple[tuple[str, str], ...] = ()  # inventory columns (ban readiness reads some)
     readiness: tuple[ReadinessItem, ...] = ()  # ban readiness (routerwatch.assess.readiness)
     replacement: ReplacementPlan | None = None
+    coverage: DeviceCoverage | None = None  # does the KB cover this device (match.coverage)
 
 
 # --------------------------------------------------------------------------- report

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from routerwatch import __version__
 from routerwatch.models import (
     Assessment,
+    DeviceCoverage,
     DeviceIdentity,
     Finding,
     KbSnapshot,
@@ -171,7 +172,7 @@ def assess_identity(
         policy=policy,
         today=today,
     )
-    changes: dict[str, Any] = {"key": key}
+    changes: dict[str, Any] = {"key": key, "coverage": device_coverage(engines, identity)}
     if observation is not None:
         changes["observed_at"] = observation.observed_at
         if observation.errors:
@@ -194,6 +195,20 @@ class CheckResult:
     @property
     def findings(self) -> tuple[Finding, ...]:
         return self.assessment.findings
+
+
+def device_coverage(engines: Engines, identity: DeviceIdentity) -> DeviceCoverage:
+    """Whether the KB covers the device (yes / partly / no, from which sources): the
+    matcher's coverage as the model every report carries."""
+    if identity.vendor is None or identity.model is None:
+        what = "vendor" if identity.vendor is None else "model"
+        return DeviceCoverage(level="no", note=f"the device's {what} is unknown: no CVE "
+                              "can be said to apply or not (routerwatch does not guess)")
+    c = engines.matcher.coverage(identity)
+    level, sources = c["level"], c["sources"]
+    assert level in ("yes", "partly", "no") and isinstance(sources, list)
+    return DeviceCoverage(level=level, key=str(c["key"]) if c["key"] else None,
+                          sources=tuple(map(str, sources)), note=str(c["note"]))
 
 
 def unmatched_reason(engines: Engines | None, identity: DeviceIdentity) -> str | None:
@@ -230,7 +245,8 @@ def check_device(
     message = unmatched_reason(engines, identity)
     if message is not None:
         bare = assess(identity, [], [], address=address, policy=policy, today=today)
-        changes: dict[str, Any] = {"key": key, "extra": extra}
+        changes: dict[str, Any] = {"key": key, "extra": extra,
+                                   "coverage": device_coverage(engines, identity)}
         if site is not None and bare.site is None:
             changes["site"] = site
         return CheckResult(replace(bare, **changes), message)

@@ -52,6 +52,7 @@ def test_shape_keeps_the_scan_json_and_extends_it(report: Report) -> None:
         "extra",
         "readiness",
         "replacement",
+        "coverage",
     ]
     assert host["address"] == "192.168.1.1"
     assert host["open_ports"] == [80, 1900, 7777, 11288]
@@ -73,6 +74,7 @@ def test_shape_keeps_the_scan_json_and_extends_it(report: Report) -> None:
         "compromised",
         "kev",
         "kev_possible",
+        "not_covered",
         "by_vendor",
         "by_severity",
         "top_actions",

@@ -73,7 +73,7 @@ finding = st.builds(
     m.Finding, cve=text, status=st.sampled_from(["affected", "possible", "not_affected"]),
     reason=text, source=st.sampled_from(["nvd", "cve5"]), kev=st.booleans(), kev_date=opt_text,
     epss=st.none() | fraction, cvss=st.none() | st.floats(0.0, 10.0), severity=opt_text,
-    fixed_in=opt_text, description=text, criteria=tuples(text, 2),
+    fixed_in=opt_text, description=text, criteria=tuples(text, 2), joined=text,
 )
 remediation = st.builds(m.Remediation, kind=text, text=text)
 indicator = st.builds(
@@ -95,6 +95,10 @@ replacement = st.builds(
     m.ReplacementPlan, target_model=opt_text, cost=st.none() | st.floats(0.0, 1e9),
     currency=text, deadline=st.none() | iso_date, owner=opt_text,
 )
+coverage = st.builds(
+    m.DeviceCoverage, level=st.sampled_from(["yes", "partly", "no"]), key=opt_text,
+    sources=tuples(st.sampled_from(["nvd", "cve5", "kev"]), 3), note=text,
+)
 assessment = st.builds(
     m.Assessment, address=opt_text, identity=identity, open_ports=tuples(port, 4),
     findings=tuples(finding), indicators=tuples(indicator, 2), risk=st.floats(0.0, 100.0),
@@ -102,6 +106,7 @@ assessment = st.builds(
     actions=tuples(action), eol=opt_text, policy=tuples(text, 2), site=opt_text,
     notes=tuples(text, 2), key=st.none() | device_key, observed_at=st.none() | timestamp,
     extra=pairs, readiness=tuples(readiness_item, 2), replacement=st.none() | replacement,
+    coverage=st.none() | coverage,
 )
 kb_snapshot = st.builds(
     m.KbSnapshot, id=text, records=st.integers(0, 2**53),
@@ -148,6 +153,7 @@ STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     m.Assessment: assessment,
     m.ReadinessItem: readiness_item,
     m.ReplacementPlan: replacement,
+    m.DeviceCoverage: coverage,
     m.KbSnapshot: kb_snapshot,
     m.ScanRun: scan_run,
     m.Report: report,

@@ -52,12 +52,14 @@ __all__ = [
     "ExceptionEntry",
     "InventoryRow",
     "PlanRow",
+    "ProgressPoint",
     "ReadinessError",
     "ReadinessInputs",
     "apply_readiness",
     "load_exceptions",
     "load_inventory",
     "load_plan",
+    "readiness_progress",
     "regulation_policies",
 ]
 
@@ -441,3 +443,66 @@ def apply_readiness(
     """Every assessment with its inventory attributes, readiness items and replacement plan."""
     today = today or date.today()
     return [_assess_one(a, inputs, today) for a in assessments]
+
+
+# --------------------------------------------------------------------------- progress over time
+
+# A device's state is its worst item: what still has to happen decides.
+_ORDER: dict[str, int] = {"affected": 3, "exception-expired": 2, "unknown": 1, "excepted": 0}
+
+
+@dataclass(frozen=True)
+class ProgressPoint:
+    """Ban readiness of a fleet at one moment (one upload/scan), for a progress chart.
+
+    ``in_scope``: devices some restriction catches or may catch now; of those ``affected``
+    (must be replaced), ``exception_expired``, ``unknown`` (the inventory lacks what decides
+    it), ``excepted`` (a valid exception), ``overdue`` (affected past a deadline).
+    ``replaced``: devices caught at an earlier point that are gone or no longer caught (the
+    work done). ``progress``: the share of every device ever caught that needs nothing now,
+    ``1 - (affected + exception_expired + unknown) / ever_in_scope`` (1.0 when none ever was).
+    """
+
+    at: str  # ISO timestamp of the snapshot
+    devices: int
+    in_scope: int
+    affected: int
+    exception_expired: int
+    unknown: int
+    excepted: int
+    overdue: int
+    replaced: int
+    progress: float
+
+
+def readiness_progress(
+    snapshots: Iterable[tuple[str, Sequence[tuple[str, Sequence[ReadinessItem]]]]],
+) -> list[ProgressPoint]:
+    """Ban-readiness progress over time from fleet snapshots, oldest first: each snapshot is
+    (ISO time, [(device key, its readiness items)]) — the fleet as known at that time (the
+    fleet server builds them from its upload history). Devices without items are out of
+    scope."""
+    ever: set[str] = set()
+    out: list[ProgressPoint] = []
+    for at, devices in snapshots:
+        day = at[:10]
+        counts = {"affected": 0, "exception-expired": 0, "unknown": 0, "excepted": 0}
+        overdue = 0
+        caught: set[str] = set()
+        for key, items in devices:
+            if not items:
+                continue
+            caught.add(key)
+            worst = max(items, key=lambda x: _ORDER.get(x.status, 0))
+            counts[worst.status] = counts.get(worst.status, 0) + 1
+            if any(x.status == "affected" and x.deadline and x.deadline < day for x in items):
+                overdue += 1
+        ever |= caught
+        open_now = counts["affected"] + counts["exception-expired"] + counts["unknown"]
+        out.append(ProgressPoint(
+            at=at, devices=len(devices), in_scope=len(caught), affected=counts["affected"],
+            exception_expired=counts["exception-expired"], unknown=counts["unknown"],
+            excepted=counts["excepted"], overdue=overdue, replaced=len(ever - caught),
+            progress=round(1.0 - open_now / len(ever), 4) if ever else 1.0,
+        ))
+    return out

@@ -15,6 +15,10 @@ Formats, detected from the content (never from the file name):
   parsing fails such attributes are quoted and parsing is retried once.
 * JSON: any nesting; keys are joined with dots, list items keep their parent's key.
 
+Vendor formats (:mod:`routerwatch.checks.config_exports`): AVM FRITZ!Box ``.export`` files,
+Tomato ``nvram export --set`` text and ``.cfg`` backups (gzip ``TCF1`` and ARM ``HDR2``), and
+TP-Link ``config.bin`` (DES-ECB under the published key, MD5-checked).
+
 Every failure is a :class:`ConfigAuditError` whose message names the file and what was wrong,
 one line, so the CLI can print it as is. The size limit is checked before reading (and again
 while reading, for files whose size the file system does not know).
@@ -446,6 +450,14 @@ def parse_text(text: str, name: str) -> ParsedConfig:
 
 
 def _parse(text: str, name: str) -> ParsedConfig:
+    from routerwatch.checks.config_exports import (
+        avm_cfg,
+        fritz_export,
+        is_avm_cfg,
+        is_fritz_export,
+        nvram_set_lines,
+    )
+
     head = text.lstrip()
     if not head:
         raise ConfigAuditError(f"{name}: file is empty")
@@ -454,9 +466,26 @@ def _parse(text: str, name: str) -> ParsedConfig:
         fmt, (settings, records) = "xml", _xml(head, name)
     elif head.startswith(("{", "[")):
         fmt, (settings, records) = "json", _json(head, name)
+    elif is_fritz_export(text):  # AVM FRITZ!Box .export (config_exports)
+        fmt, (settings, records) = "text", fritz_export(text, name)
+    elif is_avm_cfg(text):  # a bare ar7.cfg (Freetz, fb_tools)
+        fmt, (settings, records) = "text", avm_cfg(text, name)
+    elif (nvram := nvram_set_lines(text)) is not None:  # Tomato `nvram export --set`
+        fmt, (settings, records) = "text", (nvram, [])
     else:
         uci = _uci(text, name)
         fmt, (settings, records) = "text", uci if uci is not None else _text(text, name)
+    return _config(name, fmt, settings, records)
+
+
+def _config(name: str, fmt: Format, settings: list[Setting], records: list[Record]
+            ) -> ParsedConfig:
+    """The parsed export, with nvram ``portforward`` rules (Tomato) read into records."""
+    from routerwatch.checks.config_exports import tomato_forwards
+
+    for s in list(settings):
+        if s.leaf == "portforward" and "<" in s.value:
+            records.extend(tomato_forwards(s.key, s.value))
     return ParsedConfig(name=name, format=fmt, settings=tuple(settings), records=tuple(records))
 
 
@@ -467,4 +496,14 @@ def read_config(path: Path | str, max_bytes: int = 16 * 2**20) -> ParsedConfig:
     data = _read_bytes(p, name, max_bytes)
     if not data.strip():
         raise ConfigAuditError(f"{name}: file is empty")
+    from routerwatch.checks.config_exports import decode_backup, tplink_settings
+
+    backup = decode_backup(data, name, max_bytes)  # Tomato .cfg, TP-Link config.bin
+    if backup is not None:
+        kind, content = backup
+        if isinstance(content, list):
+            return _config(name, "text", content, [])
+        if kind == "xml":
+            return _config(name, "xml", *_xml(content.lstrip(), name))
+        return _config(name, "text", tplink_settings(content), [])
     return parse_text(_decode(data, name), name)

@@ -96,6 +96,11 @@ class AliasRules:
                 (re.compile(str(f["name"]), re.I), str(f["name"]), re.compile(str(f["models"])))
                 for f in families
             )
+        self._fused: dict[str, tuple[re.Pattern[str], ...]] = {}
+        for vendor_text, patterns in (data.get("fused_revisions") or {}).items():
+            vk = vendor_key(str(vendor_text))
+            if vk is not None:
+                self._fused[vk] = tuple(re.compile(str(p)) for p in patterns)
         for vendor_text, products in (data.get("generic_firmware") or {}).items():
             vk = vendor_key(str(vendor_text))
             if vk is None:
@@ -119,12 +124,23 @@ class AliasRules:
                 return rest
         return key
 
+    def fused_revision(self, vk: str, key: str) -> tuple[str, str] | None:
+        """(model key, hardware revision) of a key with the revision fused to the model
+        (D-Link ``dir820la1`` -> ``dir820l`` + ``a1``; the vendor's pattern in
+        ``fused_revisions``), else None."""
+        for pattern in self._fused.get(vk, ()):
+            m = pattern.fullmatch(key)
+            if m:
+                return m.group("model"), m.group("rev")
+        return None
+
     def model_keys(self, vk: str, model: str) -> frozenset[str]:
         """Canonical keys of a model as a device or a user writes it, through the same rules
         as the KB's product names (one normaliser for both sides): "Archer AX21" ->
         {"archerax21"}; "Archer C7 AC1750" -> {"archerc7"} (a speed class describes);
         "RV110W Wireless-N VPN Firewall" -> {"rv110w"}; "Orbi RBR760" -> {"rbr760"};
-        "TL-WR841N/ND" -> {"wr841n", "wr841nd"} (a "/suffix" names a sibling model)."""
+        "TL-WR841N/ND" -> {"wr841n", "wr841nd", "wr841nnd"} (a "/suffix" names a sibling
+        model, or is part of the name: Buffalo "WEX-300HPTX/N")."""
         key = model_key(model)
         if not key:
             return frozenset()
@@ -134,7 +150,9 @@ class AliasRules:
         if sep and tail.strip().isalpha() and len(tail.strip()) <= 3:
             base = head.strip()
             stem = base.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-            variants = [base] + ([stem + tail.strip()] if stem != base else [])
+            # the whole name too: for Buffalo "WEX-300HPTX/N" the "/N" is part of the model,
+            # and the KB's product name keeps it (CVE-2024-44072)
+            variants = [base] + ([stem + tail.strip()] if stem != base else []) + [model]
             out = set()
         for text in variants:
             primary = self._primary(vk, text)
@@ -150,7 +168,8 @@ class AliasRules:
         key = self._canonical(vk, model_key(self._strip_descriptive(token)))
         if not key or (vk, key) in self._generic:
             return None
-        return key
+        fused = self.fused_revision(vk, key)
+        return fused[0] if fused else key
 
     def _keys_of(self, vk: str, key: str) -> frozenset[str]:
         """A canonical key and the keys its alias rules add."""
@@ -227,6 +246,9 @@ class AliasRules:
         scope = self._generic.get((vk, key))
         if scope is not None:
             return ProductRef(name=name, keys=frozenset(), hardware=hardware, generic=scope)
+        fused = self.fused_revision(vk, key) if hardware is None else None
+        if fused is not None:  # "dir820la1_firmware": the DIR-820L of hardware A1 only
+            key, hardware = fused
         return ProductRef(name=name, keys=self._keys_of(vk, key), hardware=hardware)
 
 

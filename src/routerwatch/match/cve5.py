@@ -29,7 +29,8 @@ control ``versionType`` (git, hg, svn) name commits and are not comparable with 
 What the schema leaves open, read conservatively:
 
 * versions written as text: ``"prior to 'X'"`` / ``"before X"`` is a range ending at X,
-  ``"X through Y"`` a range with both ends included,
+  ``"X through Y"`` a range with both ends included, ``"All versions up to X"`` /
+  ``"X and earlier"`` / ``"X or earlier"`` a range ending at X (included),
   ``"all versions"`` matches everything, ``n/a`` / ``-`` / ``unspecified`` match nothing
   knowable (possible; when the description names no firmware version either, every version);
 * a ``version`` that only repeats the hardware revision of the entry's ``h:`` CPE means every
@@ -69,6 +70,12 @@ _PRIOR = re.compile(
     re.I | re.X,
 )
 _ALL = re.compile(r"^\s*(?:firmware\s+)?all\s+versions?\s*$", re.I)
+# "All versions up to V2.24.10P1", "up to and including X" (ZTE), "Ver. 1.02 and earlier",
+# "1.3 or earlier", "X and prior" (Buffalo, JVN style): a range ending at X, X included
+_UP_TO = re.compile(
+    r"^\s*(?:(?:firmware\s+)?(?:all\s+)?(?:versions?\s+)?up\s+to\s+(?:and\s+including\s+)?"
+    r"['\"]?(?P<a>\S.*?)['\"]?|['\"]?(?P<b>\S.*?)['\"]?,?\s+(?:and|or)\s+(?:earlier|prior|"
+    r"before|older|lower)(?:\s+versions?)?)\s*$", re.I)
 _THROUGH = re.compile(
     r"^\s*(?:firmware\s+)?(?:versions?\s+)?(?:from\s+)?(?P<a>\S.*?)\s+(?:through|thru)\s+"
     r"(?P<b>\S.*?)\s*$", re.I)
@@ -146,7 +153,10 @@ def _version(raw: dict[str, Any]) -> Cve5Version:
     end = lt if has_lt else lte
     if end not in (None, ""):
         end_s = str(end).strip()
-        start = None if v.lower() in _OPEN_START else v
+        # a start written as words ("All versions up to V2.24.10P1" with lessThan V2.24.10P1,
+        # CVE-2024-22069) says "from the first version", like "0"
+        start = (None if v.lower() in _OPEN_START or _ALL.match(v) or _UP_TO.match(v)
+                 or _PRIOR.match(v) else v)
         text = f"{v or '0'} to {'<' if has_lt else '<='} {end_s}"
         if end_s == "*":
             return Cve5Version("all" if start is None else "range", status, start, None,
@@ -158,6 +168,10 @@ def _version(raw: dict[str, Any]) -> Cve5Version:
     if t:  # "4.16 through 5.36 Patch 2": both ends included
         return Cve5Version("range", status, t.group("a").strip(), t.group("b").strip(), True, v,
                            changes, vtype)
+    u = _UP_TO.match(v)
+    if u:
+        end_text = (u.group("a") or u.group("b")).strip()
+        return Cve5Version("range", status, None, end_text, True, v, changes, vtype)
     m = _PRIOR.match(v)
     if m:
         return Cve5Version("range", status, None, m.group("v").strip(), False, v, changes, vtype)

@@ -17,10 +17,11 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from routerwatch.identity.hardware import split_product
+from routerwatch.identity.hardware import model_key, split_product
 from routerwatch.match.aliases import AliasRules, vendor_key
 from routerwatch.match.catalog import Catalog, CompiledCve, IndexCatalog
 from routerwatch.match.compare import VersionCache, norm_hardware
+from routerwatch.match.cpe import CpeError, parse_cpe
 from routerwatch.match.cve5 import evaluate_affected
 from routerwatch.match.evaluator import ConfigVerdict, DeviceView, Evaluator, Level, Memo
 from routerwatch.match.index import IndexSource
@@ -78,6 +79,7 @@ class Matcher:
         self._models: dict[tuple[str, str], tuple[frozenset[str], str | None]] = {}
         self._memo: Memo = {}
         self._results: dict[tuple[object, ...], tuple[Finding, ...]] = {}
+        self._coverage: dict[tuple[object, ...], tuple[str, ...]] = {}
 
     @classmethod
     def from_index(cls, source: IndexSource, *, rules: AliasRules | None = None) -> Matcher:
@@ -107,14 +109,23 @@ class Matcher:
 
     def coverage(self, identity: DeviceIdentity) -> dict[str, object]:
         """Whether the KB covers this device, for "no known CVEs" to mean something:
-        ``{"vendor": bool, "model": bool, "key": "archerax21", "note": "..."}``. The key is
-        the normalised model key the KB was searched under."""
+        ``{"vendor": bool, "model": bool, "key": "archerax21", "level": "yes", "sources":
+        ["cve5", "nvd"], "note": "..."}``. The key is the normalised model key the KB was
+        searched under; ``level`` yes (NVD or CVE 5 name the model), partly (only KEV does,
+        or the vendor is known but not the model), no (the vendor is unknown)."""
         dev = self.device(identity)
         vendor_known, model_known = self.knows(identity)
         key = ",".join(sorted(dev.keys)) or None
         name = f"{identity.vendor or 'unknown vendor'} {identity.model or '(no model)'}"
+        sources = self._sources(dev) if model_known else ()
+        level = ("yes" if {"nvd", "cve5"} & set(sources) else
+                 "partly" if sources or vendor_known else "no")
         if model_known:
-            note = f"covered: the knowledge base names {name} (model key {key})"
+            note = (f"covered: the knowledge base names {name} (model key {key}; "
+                    f"{', '.join(sources) or 'no source'})")
+            if level == "partly":
+                note += ("; only CISA KEV names it, so versions cannot be decided: import "
+                         "NVD/CVE 5 data for it (`routerwatch kb sync`)")
         else:
             held = ("" if vendor_known else
                     f", nor any {identity.vendor} model" if identity.vendor else "")
@@ -122,7 +133,37 @@ class Matcher:
                     f"{key or 'none'}){held}, so \"no known CVEs\" cannot be said; run "
                     "`routerwatch kb sync` (needs internet) or import a fuller bundle with "
                     "`routerwatch kb import FILE`, and check the model spelling")
-        return {"vendor": vendor_known, "model": model_known, "key": key, "note": note}
+        return {"vendor": vendor_known, "model": model_known, "key": key, "level": level,
+                "sources": list(sources), "note": note}
+
+    def _sources(self, dev: DeviceView) -> tuple[str, ...]:
+        """Which sources name the device's model among its candidate records."""
+        if dev.vendor is None or not dev.keys:
+            return ()
+        cached = self._coverage.get((dev.vendor, dev.keys, dev.hardware))
+        if cached is not None:
+            return cached
+        pairs = {(dev.vendor, k) for k in dev.keys}
+        found: set[str] = set()
+        for e in self.catalog.entries(self.catalog.candidates(dev.vendor, dev.keys)):  # type: ignore[arg-type]
+            # a configuration naming the model, or a vendor-wide OS family (routeros)
+            if "nvd" not in found and any(not n.keys.isdisjoint(pairs)
+                                          or dev.vendor in n.generic_vendors
+                                          for n in e.configurations):
+                found.add("nvd")
+            if "cve5" not in found and any(not ref.keys.isdisjoint(dev.keys)
+                                           for x in e.cve5 for _vk, ref in x.refs):
+                found.add("cve5")
+            if "kev" not in found and e.kev and kev_names_device(
+                    e.kev, dev.keys, dev.hardware) is not None:
+                found.add("kev")
+            if len(found) == 3:
+                break
+        out = tuple(sorted(found))
+        if len(self._coverage) >= _VIEW_MAX:
+            self._coverage.clear()
+        self._coverage[(dev.vendor, dev.keys, dev.hardware)] = out
+        return out
 
     def check(self, identity: DeviceIdentity, *, include_unaffected: bool = False
               ) -> list[Finding]:
@@ -208,6 +249,10 @@ class Matcher:
             if hw and token:
                 keys |= self.rules.model_keys(vk, token)
                 implied = norm_hardware(hw)
+            else:  # "DIR-850LB1": a revision fused to the model (aliases.yaml)
+                for fused in filter(None, (self.rules.fused_revision(vk, model_key(p))
+                                           for p in model.split())):
+                    implied = norm_hardware(fused[1])
             if len(self._models) >= _VIEW_MAX:
                 self._models.clear()
             cached = self._models[(vk, model)] = (keys, implied)
@@ -234,7 +279,60 @@ class Matcher:
                     f"{finding.reason}; the advisory is about {tags} firmware of this model "
                     f"and the device's region is {region or 'unknown'}"
                 ))
+        if finding is not None and finding.status != "not_affected":
+            finding = replace(finding, joined=self._joined(ev.device, finding, entry))
         return finding
+
+    def _joined(self, dev: DeviceView, finding: Finding, entry: CompiledCve) -> str:
+        """Why the device and the record were joined: the device's model key(s) and the KB
+        product name that resolved to one of them (through which rule)."""
+        assert dev.vendor is not None
+        keys = ",".join(sorted(dev.keys))
+        side = f"device {dev.model!r} -> model key {keys}"
+        if dev.hardware:
+            side += f", hardware {dev.hardware}"
+        kb: list[str] = []
+        if finding.source == "nvd":
+            for text in finding.criteria:
+                try:
+                    cpe = parse_cpe(text)
+                except CpeError:
+                    continue
+                cvk = vendor_key(cpe.vendor)
+                ref = self.rules.product(cvk, cpe.product) if cvk else None
+                if ref is None:
+                    continue
+                if ref.generic is not None:
+                    kb.append(f"NVD {cpe.part}:{cpe.product} (a {ref.generic}-wide firmware "
+                              "family, joined through the hardware CPE or version)")
+                elif not ref.keys.isdisjoint(dev.keys):
+                    both = ref.keys & dev.keys
+                    kb.append(f"NVD {cpe.part}:{cpe.product} -> {','.join(sorted(both))}"
+                              + (f" (revision {ref.hardware} in the name)" if ref.hardware
+                                 else "") + self._rule_note(dev.vendor, cpe.product, both))
+        elif finding.source == "cve5":
+            for e in entry.cve5:
+                for _vk, ref in e.refs:
+                    if not ref.keys.isdisjoint(dev.keys):
+                        kb.append(f"CVE 5 {e.origin} product {ref.name!r} -> "
+                                  f"{','.join(sorted(ref.keys & dev.keys))}"
+                                  + (f" (revision {ref.hardware} in the name)"
+                                     if ref.hardware else ""))
+        else:
+            name = kev_names_device(entry.kev, dev.keys, dev.hardware)
+            kev = entry.record.kev
+            if name is not None and kev is not None:
+                kb.append(f"KEV product {kev.product!r} names {name.kind} {name.text!r}")
+        seen: list[str] = []
+        for item in kb:
+            if item not in seen:
+                seen.append(item)
+        return side + "; " + ("; ".join(seen[:3]) if seen else "no product name (version data)")
+
+    def _rule_note(self, vk: str, product: str, keys: frozenset[str]) -> str:
+        """" (alias rule ...)" when an aliases.yaml rule, not the name itself, gave the key."""
+        own = self.rules.model_keys(vk, product.removesuffix("_firmware"))
+        return "" if not own.isdisjoint(keys) else " (alias rule in aliases.yaml)"
 
     def _regions(self, dev: DeviceView, tags: frozenset[tuple[str, str]]) -> set[str]:
         """The regions of the builds a description names for this device's model."""

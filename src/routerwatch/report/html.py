@@ -166,6 +166,7 @@ def _finding_view(f: Finding) -> dict[str, Any]:
         "epss": "" if f.epss is None else f"{f.epss * 100:.1f}%",
         "fixed_in": f.fixed_in,
         "reason": f.reason,
+        "joined": f.joined,
         "description": f.description if len(f.description) <= 320 else f.description[:319] + "…",
         "source": f.source,
     }

@@ -9,6 +9,8 @@ Definitions (documented in docs/reports.md):
 - ``kev``: devices with at least one ``affected`` finding listed in CISA KEV.
 - ``kev_possible``: devices with a ``possible`` KEV finding and no ``affected`` one (the firmware
   is unknown or the data cannot decide it; KEV naming the model is enough to be listed here).
+- ``not_covered``: identified devices the knowledge base does not fully cover (``coverage``
+  level ``partly`` or ``no``: "no known CVEs" cannot be said of them).
 - ``by_vendor``: devices per vendor ("unknown" when the vendor is unknown), most first.
 - ``by_severity``: ``affected`` and ``possible`` findings (device, CVE pairs) per severity.
 - ``top_actions``: the actions of all devices, equal ones merged, most urgent first (at most 10).
@@ -142,6 +144,8 @@ def summary(report: Report) -> dict[str, Any]:
         "compromised": sum(1 for a in items if is_compromised(a)),
         "kev": sum(1 for a in items if has_kev(a)),
         "kev_possible": sum(1 for a in items if has_possible_kev(a)),
+        "not_covered": sum(1 for a in items if is_identified(a) and a.coverage is not None
+                           and a.coverage.level != "yes"),
         "by_vendor": by_vendor(report),
         "by_severity": by_severity(report),
         "top_actions": top_actions(report),

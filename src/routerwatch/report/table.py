@@ -84,6 +84,7 @@ def _summary_panel(report: Report, width: int) -> Panel:
         ("compromised", "compromised", "bold white on red" if s["compromised"] else "bold"),
         ("with KEV CVEs", "kev", "bold red" if s["kev"] else "bold"),
         ("possible KEV", "kev_possible", "yellow" if s.get("kev_possible") else "bold"),
+        ("not covered by the KB", "not_covered", "yellow" if s.get("not_covered") else "bold"),
     ):
         counts.append(f"{label} ")
         counts.append(str(s.get(key, 0)), style=style)
@@ -143,7 +144,13 @@ def _cve_cell(a: Assessment) -> Text:
     kev = sum(1 for f in affected if f.kev)
     text = Text()
     if not affected and not possible:
-        text.append("none known", style="green")
+        cov = a.coverage
+        if cov is not None and cov.level != "yes" and a.identity.model:
+            # "none known" only where the KB covers the model (Assessment.coverage)
+            text.append("not covered", style="yellow")
+            text.append("\nby the KB", style="dim")
+        else:
+            text.append("none known", style="green")
         return text
     text.append(f"{len(affected)} affected", style="red" if affected else "")
     if kev:

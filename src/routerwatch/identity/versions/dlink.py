@@ -3,7 +3,8 @@
 Forms read: ``1.04B12`` (release 1.04, build 12; D-Link's "B" counts builds of a release, betas
 included), ``v1.04b12``, ``2.11NA``, ``1.14WW``, ``2.00W``, ``1.05B03WW`` (a trailing region code:
 WW = worldwide, NA = North America, EU, ... kept in ``region``, never ordered), ``1.10B04_Beta``,
-``1.02B06 Hotfix`` (stage words), date-only strings.
+``1.02B06 Hotfix`` (stage words), date-only strings, and the dotless ``105b03`` CISA's ADP
+writes for 1.05B03 (CVE-2023-25280: three digits, then a B build, nothing else).
 
 Ordering: release (1.04 < 1.10 < 1.14, numeric), then the B build (1.04B12 < 1.04B13 < 1.05),
 then the stage (Beta < final < Hotfix). A bound without a build (``1.04``) compares on the release
@@ -14,6 +15,7 @@ ships one code base per version number and the matcher should not tell WW from N
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from routerwatch.identity.versions._base import FirmwareVersion, parse_with, release_formatter
 
@@ -27,8 +29,16 @@ _FORM = re.compile(
 )
 
 
+_COMPACT = re.compile(r"v?(?P<major>\d)(?P<minor>\d\d)b(?P<build>\d\d)")
+
+
+def _compact(m: re.Match[str]) -> dict[str, Any]:
+    return {"release": (int(m.group("major")), int(m.group("minor"))),
+            "build": int(m.group("build"))}
+
+
 def parse(text: str) -> FirmwareVersion | None:
-    return parse_with(SCHEME, _FORM, text)
+    return parse_with(SCHEME, _FORM, text) or parse_with(SCHEME, _COMPACT, text, _compact)
 
 
 @release_formatter(SCHEME)
