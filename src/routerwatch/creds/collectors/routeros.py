@@ -122,6 +122,7 @@ class RouterOsCollector(Collector):
                 settings.append((f"ip.dns.{name}", str(dns[name])))
         for svc in rows.get("/ip/service", []):
             if str(svc.get("disabled")).lower() not in ("true", "yes") and svc.get("name"):
+                settings.append((f"ip.service.{svc['name']}.enabled", "true"))
                 settings.append((f"ip.service.{svc['name']}.port", str(svc.get("port", ""))))
                 settings.append((f"ip.service.{svc['name']}.address",
                                  str(svc.get("address", ""))))

@@ -92,7 +92,11 @@ def family_for(hint: DeviceIdentity) -> str | None:
         return "zyxel"
     if vendor == "draytek":
         return "draytek"
-    return None
+    if vendor in ("mikrotik", "avm", "cisco", "netgear", "linksys", "d-link"):
+        return None  # their SSH (if any) is a vendor CLI routerwatch has no read set for
+    # Anything else with an SSH login the owner gave us is most likely OpenWrt (TP-Link and
+    # unknown boards flashed with it): reading /etc/openwrt_release tells.
+    return "openwrt"
 
 
 def _pairs(text: str) -> dict[str, str]:
