@@ -126,6 +126,12 @@ def merge_credentialed(
         read_vendor and guessed["vendor"] and not same("vendor", read_vendor[0],
                                                        guessed["vendor"])
     )
+    # a firmware project the fingerprint showed as the vendor ("OpenWrt" on unknown hardware)
+    # is no disagreement with the board maker read after login
+    projects = {p.casefold() for p in (identity.os, best.get("os", ("", ""))[0]) if p}
+    if guessed["vendor"] and guessed["vendor"].casefold() in projects:
+        vendor_changed = False
+        guessed["vendor"] = None
     for f in FIELDS:
         g, r = guessed[f], best.get(f)
         if g and r and not same(f, g, r[0]):

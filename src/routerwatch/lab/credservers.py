@@ -258,7 +258,7 @@ def start_snmpv3(address: str, spec: dict[str, Any], log: RequestLog) -> Any:
             "MD5": config.USM_AUTH_HMAC96_MD5}[str(spec.get("auth_protocol", "SHA")).upper()]
     priv = {"AES": config.USM_PRIV_CFB128_AES, "DES": config.USM_PRIV_CBC56_DES,
             "AES256": config.USM_PRIV_CFB256_AES}[str(spec.get("priv_protocol", "AES")).upper()]
-    class Counted(udp.UdpAsyncioTransport):  # type: ignore[misc]
+    class Counted(udp.UdpAsyncioTransport):
         """Records every datagram (USM refuses a wrong digest before any PDU is seen)."""
 
         def datagram_received(self, datagram: bytes, address_: Any) -> None:
@@ -278,7 +278,7 @@ def start_snmpv3(address: str, spec: dict[str, Any], log: RequestLog) -> Any:
     ctx = context.SnmpContext(snmp)
     ctx.unregister_context_name(b"")
     values = {str(k): (str(v[0]), str(v[1])) for k, v in (spec.get("values") or {}).items()}
-    ctx.register_context_name(b"", _Instrum(address, values, log, user))  # type: ignore[arg-type]
+    ctx.register_context_name(b"", _Instrum(address, values, log, user))
     cmdrsp.GetCommandResponder(snmp, ctx)
     cmdrsp.NextCommandResponder(snmp, ctx)
     cmdrsp.SetCommandResponder(snmp, ctx)  # so that a SET would be seen (and refused)
@@ -328,7 +328,7 @@ def start_tr064(address: str, spec: dict[str, Any], log: RequestLog) -> Threadin
     class Handler(BaseHTTPRequestHandler):
         server_version = "FRITZ!Box 7590 UPnP/1.0 AVM FRITZ!Box 7590 154.07.10"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
@@ -340,7 +340,7 @@ def start_tr064(address: str, spec: dict[str, Any], log: RequestLog) -> Threadin
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             log.add(Request(address, "tr064", "call", f"GET {self.path}"))
             if self.path in files:
                 self._send(200, files[self.path])
@@ -349,7 +349,7 @@ def start_tr064(address: str, spec: dict[str, Any], log: RequestLog) -> Threadin
             else:
                 self._send(404, b"")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             size = min(int(self.headers.get("Content-Length") or 0), 65536)
             body = self.rfile.read(size)
             action = (self.headers.get("SoapAction") or "").strip('"')

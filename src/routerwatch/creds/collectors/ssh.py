@@ -274,7 +274,10 @@ class SshCollector(Collector):
                         text = done.stdout if isinstance(done.stdout, str) else ""
                         if done.exit_status == 0:
                             out[cmd] = text[:MAX_OUTPUT]
-        except asyncssh.PermissionDenied:
+        except asyncssh.PermissionDenied as exc:
+            if "lock" in str(exc.reason or "").lower():
+                raise CollectError("locked", f"SSH: the account {cred.user} is locked: "
+                                   f"{short(str(exc.reason), 80)}") from None
             raise CollectError("auth", f"SSH: login as {cred.user} refused (wrong password "
                                "or key, or the account is locked)") from None
         except asyncssh.DisconnectError as exc:
