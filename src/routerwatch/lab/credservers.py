@@ -290,6 +290,10 @@ def start_snmpv3(address: str, spec: dict[str, Any], log: RequestLog) -> Any:
 # ----------------------------------------------------------------------------- TR-064
 
 
+_UNAUTHORIZED = (
+    b"<HTML><HEAD><TITLE>401 Unauthorized (ERR_NONE)</TITLE></HEAD><BODY><H1>401 Unauthorized"
+    b"</H1><BR>ERR_NONE<HR><B>Webserver</B></BODY></HTML>"
+)
 _GENERIC_SCPD = b"""<?xml version="1.0"?>
 <scpd xmlns="urn:dslforum-org:service-1-0"><specVersion><major>1</major><minor>0</minor>
 </specVersion><actionList></actionList><serviceStateTable></serviceStateTable></scpd>
@@ -368,7 +372,9 @@ def start_tr064(address: str, spec: dict[str, Any], log: RequestLog) -> Threadin
             if not ok:
                 nonce = secrets.token_hex(8).upper()
                 nonces.add(nonce)
-                self._send(401, b"", {"WWW-Authenticate":
+                # FRITZ!OS answers 401 with a small HTML page (fritzconnection's soaper
+                # reads an HTML 401 as FritzAuthorizationError)
+                self._send(401, _UNAUTHORIZED, {"WWW-Authenticate":
                                       f'Digest realm="{realm}", nonce="{nonce}", '
                                       'algorithm=MD5, qop="auth"'})  # fmt: skip
                 return
