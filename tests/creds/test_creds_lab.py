@@ -96,7 +96,7 @@ def test_every_protocol_reads_the_true_firmware(reads: dict[str, Any]) -> None:
         assert not r.notes, (d.profile_id, r.notes)
         assert len(r.facts) == 1
         protocols.add(r.facts[0].protocol)
-        merged, notes = merge_credentialed(DeviceIdentity(), r.facts, address=d.address,
+        merged, _notes = merge_credentialed(DeviceIdentity(), r.facts, address=d.address,
                                            fingerprint=fp.identify)  # fmt: skip
         assert d.identity is not None and d.identity.firmware and merged.firmware
         assert same("firmware", merged.firmware, d.identity.firmware), d.profile_id
