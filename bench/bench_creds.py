@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -34,18 +33,22 @@ PASSPHRASE = "bench-creds-passphrase"
 
 
 def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS KiB of the child, stdout) of one whole routerwatch process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "routerwatch", *args], env=env, input=stdin, text=True,
-        capture_output=True, timeout=600,
-    )  # fmt: skip
-    wall = time.perf_counter() - t0
+    """(wall seconds, peak RSS KiB of that child, stdout+stderr) of one whole routerwatch
+    process (its own rusage through wait4, not the running maximum of all children)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as inp:
+        inp.write((stdin or "").encode())
+        inp.seek(0)
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "routerwatch", *args], env=env,
+                                stdin=inp, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
     if proc.returncode not in (0, 1):
-        sys.exit(f"routerwatch {' '.join(args)} failed ({proc.returncode}): {proc.stderr[-500:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before), proc.stdout + proc.stderr
+        sys.exit(f"routerwatch {' '.join(args)} failed ({proc.returncode}): {text[-500:]}")
+    return wall, usage.ru_maxrss, text
 
 
 def _score(report: dict[str, Any], truth: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -53,7 +56,7 @@ def _score(report: dict[str, Any], truth: dict[str, dict[str, Any]]) -> dict[str
 
     by_addr = {a["address"]: a for a in report["hosts"]}
     known = right = 0
-    affected = possible = kev_affected = 0
+    affected = possible = kev_affected = kb_only = 0
     rows = []
     for addr, t in truth.items():
         a = by_addr.get(addr)
@@ -65,12 +68,16 @@ def _score(report: dict[str, Any], truth: dict[str, dict[str, Any]]) -> dict[str
         n_aff = sum(f["status"] == "affected" for f in finds)
         n_pos = sum(f["status"] == "possible" for f in finds)
         n_kev = sum(f["status"] == "affected" and f.get("kev") for f in finds)
+        # possible because the KB holds only a KEV entry (no version data): no firmware helps
+        kb_only += sum(f["status"] == "possible" and "has no NVD or CVE 5 record" in f["reason"]
+                       for f in finds)
         affected += n_aff
         possible += n_pos
         kev_affected += n_kev
         rows.append((t["profile"], fw, ok, n_aff, n_pos, n_kev))
     return {"known": known, "right": right, "devices": len(truth), "affected": affected,
-            "possible": possible, "kev_affected": kev_affected, "rows": rows}
+            "possible": possible, "kev_affected": kev_affected, "kb_only": kb_only,
+            "rows": rows}
 
 
 def main() -> int:
@@ -131,7 +138,8 @@ def main() -> int:
             print(f"  firmware reported {score['known']}/{score['devices']}, right "
                   f"{score['right']}/{score['devices']} ({share:.0f} %)")
             summ = report["summary"]
-            print(f"  findings: affected {score['affected']}, possible {score['possible']}, "
+            print(f"  findings: affected {score['affected']}, possible {score['possible']} "
+                  f"({score['kb_only']} of them KEV-only records without version data), "
                   f"KEV affected {score['kev_affected']}; headline: vulnerable hosts "
                   f"{summ['vulnerable']}, KEV hosts {summ['kev']} (KEV possible "
                   f"{summ['kev_possible']}), compromised {summ['compromised']}")
@@ -147,7 +155,9 @@ def main() -> int:
     b, a = results["without credentials"], results["with credentials"]
     print(f"\nfirmware known (right): {b['right']}/{b['devices']} -> {a['right']}/{a['devices']}; "
           f"affected {b['affected']} -> {a['affected']}, possible {b['possible']} -> "
-          f"{a['possible']}, KEV affected {b['kev_affected']} -> {a['kev_affected']}")
+          f"{a['possible']} (with version data in the KB: {b['possible'] - b['kb_only']} -> "
+          f"{a['possible'] - a['kb_only']}), KEV affected {b['kev_affected']} -> "
+          f"{a['kev_affected']}")
     return 0 if a["right"] * 5 >= 4 * a["devices"] and not leaked else 1
 
 

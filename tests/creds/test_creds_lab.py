@@ -248,3 +248,24 @@ def test_a_locked_account_is_reported_as_locked(lab: CredLab) -> None:
     got = collect(SCOPE, _creds(erx), devices, timeout=3)  # the right password, too late
     assert ", locked): SSH: the account ubnt is locked" in got[erx.address].notes[0]
     assert len(lab.log.logins(erx.address)) == 4  # one per run
+
+
+def test_ssh_private_key_login(lab: CredLab, tmp_path: Any) -> None:
+    import asyncssh
+
+    openwrt = _by_profile(lab, "openwrt")
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    lab.authorize_key(openwrt.address, key.export_public_key("openssh").decode())
+    cred = Credential(name="c7-key", kind="ssh", binding=Binding(device=openwrt.address),
+                      user="root", key=key.export_private_key("openssh").decode())  # fmt: skip
+    lab.log.clear()
+    got = collect(SCOPE, [cred], {openwrt.address: _hint(openwrt)}, timeout=5)
+    assert not got[openwrt.address].notes
+    assert got[openwrt.address].facts[0].firmware == "23.05.3"
+    methods = {r.what for r in lab.log.logins(openwrt.address)}
+    assert methods == {"publickey"}  # the key only: no password was tried
+    other = asyncssh.generate_private_key("ssh-ed25519")
+    wrong = Credential(name="c7-other", kind="ssh", binding=Binding(device=openwrt.address),
+                       user="root", key=other.export_private_key("openssh").decode())
+    got = collect(SCOPE, [wrong], {openwrt.address: _hint(openwrt)}, timeout=5)
+    assert "(c7-other, auth)" in got[openwrt.address].notes[0]

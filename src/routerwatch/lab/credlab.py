@@ -109,6 +109,11 @@ class CredLab:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._closers: list[Any] = []
+        self.authorized: dict[str, set[str]] = {}  # address -> SSH public keys (OpenSSH text)
+
+    def authorize_key(self, address: str, public_key: str) -> None:
+        """Let ``public_key`` (an authorized_keys line) log into the SSH server at address."""
+        self.authorized.setdefault(address, set()).add(public_key.strip())
 
     def devices(self) -> list[CredLabDevice]:
         return [
@@ -129,7 +134,8 @@ class CredLab:
             for d in self.devices():
                 for kind, spec in d.services.items():
                     if kind == "ssh":
-                        server = await start_ssh(d.address, spec, self.log, host_key)
+                        keys = self.authorized.setdefault(d.address, set())
+                        server = await start_ssh(d.address, spec, self.log, host_key, keys)
                         self._closers.append(server.close)
                     elif kind == "routeros":
                         srv = await start_routeros(d.address, spec, self.log)

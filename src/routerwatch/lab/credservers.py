@@ -76,10 +76,13 @@ class _Lockout:
 
 
 async def start_ssh(
-    address: str, spec: dict[str, Any], log: RequestLog, host_key: Any
+    address: str, spec: dict[str, Any], log: RequestLog, host_key: Any,
+    authorized: set[str] | None = None,
 ) -> Any:
-    """An asyncssh server: password logins, exec requests answered from ``spec['commands']``
-    (unknown commands: ``sh: <cmd>: not found``, exit 127, like BusyBox ash)."""
+    """An asyncssh server: password logins (and public keys in ``authorized``, OpenSSH
+    text, which a test may fill while it runs), exec requests answered from
+    ``spec['commands']`` (unknown commands: ``sh: <cmd>: not found``, exit 127, like
+    BusyBox ash)."""
     import asyncssh
 
     user, password = str(spec["user"]), str(spec["password"])
@@ -103,6 +106,15 @@ async def start_ssh(
                 lockout.fail()
             return ok
 
+        def public_key_auth_supported(self) -> bool:
+            return authorized is not None
+
+        def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+            text = key.export_public_key("openssh").decode().split()[1]
+            ok = username == user and any(a.split()[1] == text for a in authorized or ())
+            log.add(Request(address, "ssh", "login", "publickey", username, ok))
+            return ok
+
     async def handle(process: asyncssh.SSHServerProcess[str]) -> None:
         cmd = process.command or ""
         log.add(Request(address, "ssh", "call", cmd or "<shell>", user))
@@ -116,7 +128,7 @@ async def start_ssh(
     return await asyncssh.create_server(
         Server, address, int(spec.get("port", 22)), server_host_keys=[host_key],
         process_factory=handle, server_version=str(spec.get("version", "dropbear")),
-        kbdint_auth=False, public_key_auth=False,
+        kbdint_auth=False, public_key_auth=authorized is not None,
     )  # fmt: skip
 
 
