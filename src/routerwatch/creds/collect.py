@@ -96,8 +96,10 @@ async def collect_async(
     limit = asyncio.Semaphore(concurrency)
     secrets = [s for c in creds for s in c.secrets()]
     redact = _Redact(secrets)
-    loggers = [logging.getLogger(n) for n in ("asyncssh", "librouteros", "fritzconnection",
-                                               "pysnmp", "urllib3", "requests")]
+    # filters act only on records logged on that very logger: cover the libraries' children
+    prefixes = ("asyncssh", "librouteros", "fritzconnection", "pysnmp", "urllib3", "requests")
+    names = {n for n in logging.root.manager.loggerDict if n.split(".")[0] in prefixes}
+    loggers = [logging.getLogger(n) for n in sorted(names | set(prefixes))]
     for lg in loggers:
         lg.addFilter(redact)
 
