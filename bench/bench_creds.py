@@ -118,13 +118,18 @@ def main() -> int:
               f"{sum(bool(d.services) for d in devices)} of {len(devices)} devices "
               f"in {time.perf_counter() - t0:.1f} s (whole `creds add` processes)")
         target = [f"{BASE[:-1]}1-{len(devices)}"]
+        # what the owner knows: their own SSH key and their ISP's resolvers (as audit-config)
+        known = home / "authorized_keys"
+        known.write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOwnerKeyForTestsOnlyLabOpenWrt "
+                         "owner@laptop\n")  # fmt: skip
+        owner = ["--known-key", str(known), "--isp-dns", "198.51.100.1,198.51.100.2"]
         results = {}
         outputs = []
         for label, flag in (("without credentials", "--no-creds"), ("with credentials", "--creds")):
             out = home / f"scan{flag}.json"
             lab.log.clear()
-            wall, peak, text = _run(["scan", *target, flag, "-q", "-f", "json", "-o", str(out)],
-                                    env)  # fmt: skip
+            wall, peak, text = _run(["scan", *target, flag, *owner, "-q", "-f", "json", "-o",
+                                     str(out)], env)  # fmt: skip
             report = json.loads(out.read_text())
             outputs += [out.read_text(), text]
             score = _score(report, truth)

@@ -52,7 +52,11 @@ def test_scan_with_stored_credentials_end_to_end(
             assert r.exit_code == 0, r.output
     report_path = tmp_path / "scan.json"
     target = f"{BASE[:-1]}1-{len(devices)}"
-    r = runner.invoke(app, ["scan", target, "-q", "-f", "json", "-o", str(report_path)], env=env)
+    known = tmp_path / "authorized_keys"
+    known.write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOwnerKeyForTestsOnlyLabOpenWrt o@l\n")
+    owner = ["--known-key", str(known), "--isp-dns", "198.51.100.1,198.51.100.2"]
+    r = runner.invoke(app, ["scan", target, *owner, "-q", "-f", "json", "-o", str(report_path)],
+                      env=env)  # fmt: skip
     outputs.append(r.output)
     assert r.exit_code in (0, 1), r.output  # 1: findings
     r = runner.invoke(app, ["scan", target, "-q", "--creds"], env=env)  # the table too
@@ -74,6 +78,14 @@ def test_scan_with_stored_credentials_end_to_end(
     assert ax55["identity"]["evidence"][0]["source"] == "read over SSH as admin"
     # the AyySSHush key read over SSH goes through the audit-config rule
     assert "ayysshush-config-backdoor" in {i["rule"] for i in ax55["indicators"]}
+    # the OpenWrt WAN DNS read over SSH (UCI file) goes through the GhostDNS rule; the owner's
+    # own key and the ISP's resolvers (given as in audit-config) are not reported
+    openwrt = next(hosts[d.address] for d in devices if d.profile_id.startswith("openwrt"))
+    rules = {i["rule"]: i["certainty"] for i in openwrt["indicators"]}
+    assert rules.get("ghostdns-dns-unknown") == "medium"
+    assert "config-ssh-unknown-key" not in rules
+    mikrotik = next(hosts[d.address] for d in devices if d.profile_id.startswith("mikrotik"))
+    assert "ghostdns-dns-unknown" not in {i["rule"] for i in mikrotik["indicators"]}
     no_creds = [hosts[d.address] for d in devices if not d.services]
     assert all(not any(e["source"].startswith("read over ") for e in h["identity"]["evidence"])
                for h in no_creds)  # fmt: skip
@@ -95,3 +107,5 @@ def test_scan_creds_errors_are_one_line(tmp_path: Path) -> None:
     r = runner.invoke(app, ["scan", "127.44.4.250", "--creds", "--creds-timeout", "0"], env=env)
     assert r.exit_code == 2 and "--creds-timeout must be positive" in r.output
     assert "Traceback" not in r.output
+    r = runner.invoke(app, ["scan", "127.44.4.250", "--isp-dns", "dns.example"], env=env)
+    assert r.exit_code == 2 and "--isp-dns: 'dns.example' is not an IP address" in r.output

@@ -80,6 +80,14 @@ def scan(
         None, "--known-key", help="Your authorized_keys: SSH keys read from devices that are "
         "not in it are reported (as in audit-config)."
     ),
+    dns_allow: str | None = typer.Option(
+        None, "--dns-allow", help="Credentialed reads: comma-separated DNS servers or networks "
+        "you use on purpose (as in audit-config)."
+    ),
+    isp_dns: str | None = typer.Option(
+        None, "--isp-dns", help="Credentialed reads: your ISP's DNS servers, comma-separated "
+        "(as in audit-config)."
+    ),
     policy: str | None = typer.Option(
         None, "--policy", help="Vendor policy file (or a shipped example name)."
     ),
@@ -129,7 +137,7 @@ def scan(
     pol = load_policy_or_fail(policy)
     readiness = build_inputs(inventory, exceptions, plan, regulations)
     engines = load_engines_or_fail(db)
-    credentials = _credentials(creds, creds_timeout, known_key)
+    credentials = _credentials(creds, creds_timeout, known_key, dns_allow, isp_dns)
 
     bar = RichBar(enabled=not quiet)
     try:
@@ -151,7 +159,11 @@ scan.__doc__ = SCAN_HELP
 
 
 def _credentials(
-    wanted: bool | None, timeout: float, known_key: Path | None
+    wanted: bool | None,
+    timeout: float,
+    known_key: Path | None,
+    dns_allow: str | None,
+    isp_dns: str | None,
 ) -> CredentialOptions | None:
     """The stored credentials for this scan (None: none, or not wanted)."""
     import os
@@ -160,10 +172,19 @@ def _credentials(
     from routerwatch.creds.collect import CredentialOptions
     from routerwatch.creds.store import PASSPHRASE_ENV, FileBackend
 
-    if wanted is False:
-        return None
     if timeout <= 0:
         fail("--creds-timeout must be positive")
+    from routerwatch.checks.config_audit import ConfigAuditError, _networks
+    from routerwatch.cli.audit import _list
+
+    allow, isp = tuple(_list(dns_allow)), tuple(_list(isp_dns))
+    try:  # the same validation as audit-config, before any device is contacted
+        _networks(allow, "--dns-allow")
+        _networks(isp, "--isp-dns")
+    except ConfigAuditError as exc:
+        fail(str(exc))
+    if wanted is False:
+        return None
     keys: tuple[str, ...] = ()
     if known_key is not None:
         from routerwatch.cli.audit import _known_keys
@@ -183,7 +204,8 @@ def _credentials(
         if wanted:
             fail("--creds: no credentials stored (see `routerwatch creds add --help`)")
         return None
-    return CredentialOptions(creds=found, timeout=timeout, known_keys=keys)
+    return CredentialOptions(creds=found, timeout=timeout, known_keys=keys, dns_allow=allow,
+                             isp_dns=isp)  # fmt: skip
 
 
 def _options(

@@ -6,7 +6,8 @@ fixed set of read-only commands chosen by the firmware family. Every command is 
 against ``ALLOWLIST`` before it is sent. Families and what they read:
 
 * OpenWrt: ``/etc/openwrt_release``, ``/tmp/sysinfo/model``, dropbear's authorized_keys and
-  ``uci show`` of network/dropbear/firewall (DNS, SSH port, WAN admin, port forwards);
+  the UCI files /etc/config/network, dropbear and firewall (DNS, SSH port, port forwards:
+  read by the same UCI parser as an audit-config export);
 * ASUSWRT (ASUS stock firmware): ``nvram get`` of productid, firmver, buildno, extendno,
   serial, MAC and the settings audit-config reads (sshd_authkeys, sshd_port, WAN DNS,
   misc_http_x, vts_rulelist);
@@ -39,9 +40,9 @@ OPENWRT = (
     "cat /etc/openwrt_release",
     "cat /tmp/sysinfo/model",
     "cat /etc/dropbear/authorized_keys",
-    "uci show network",
-    "uci show dropbear",
-    "uci show firewall",
+    "cat /etc/config/network",
+    "cat /etc/config/dropbear",
+    "cat /etc/config/firewall",
 )
 ASUSWRT_VARS = (
     "productid", "firmver", "buildno", "extendno", "serial_no", "lan_hwaddr",
@@ -209,7 +210,7 @@ def config_facts(family: str, out: dict[str, str]) -> tuple[tuple[tuple[str, str
             for line in keys.splitlines()
             if line.strip() and not line.lstrip().startswith("#")
         )
-        uci = "\n".join(out.get(c, "") for c in OPENWRT[3:] if out.get(c))
+        uci = "\n\n".join(out.get(c, "") for c in OPENWRT[3:] if out.get(c))
         return settings, uci
     nv = _nvram(out)
     return tuple((k, v) for k, v in nv.items() if k in _CONFIG_NVRAM and v), ""
