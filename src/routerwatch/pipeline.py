@@ -432,9 +432,17 @@ def run_scan(
         if policy is not None and policy.name not in {p.name for p in readiness.policies}:
             readiness = dataclasses.replace(readiness, policies=(*readiness.policies, policy))
         assessments = apply_readiness(assessments, readiness, today=today)
+    warnings = []
+    if credentials is not None and credentials.creds:
+        read = sum(any(e.source.startswith("read over ") for e in a.identity.evidence)
+                   for a in assessments)  # fmt: skip
+        failed = sum(any(n.startswith(("credentialed read (", "credentials not sent"))
+                         for n in a.notes) for a in assessments)  # fmt: skip
+        warnings.append(f"credentialed reads: {read} device(s) read, {failed} with a failed "
+                        "read (see their notes)")  # fmt: skip
     return make_report(
         assessments, kind=kind, engines=engines, scope=targets, policy=policy, started=started,
-        today=today,
+        today=today, warnings=warnings,
     )
 
 

@@ -62,6 +62,9 @@ def test_scan_with_stored_credentials_end_to_end(
     r = runner.invoke(app, ["scan", target, "-q", "--creds"], env=env)  # the table too
     outputs.append(r.output)
     assert r.exit_code in (0, 1), r.output
+    with_services = sum(bool(d.services) for d in devices)
+    assert f"credentialed reads: {with_services} device(s) read, 0 with a failed read" in " ".join(
+        r.output.split())
     report = json.loads(report_path.read_text())
     hosts = {h["address"]: h for h in report["hosts"]}
     right = 0

@@ -157,3 +157,33 @@ def test_cli_add_list_remove_never_prints_a_secret(tmp_path: Path) -> None:
     r = runner.invoke(app, ["creds", "list"],
                       env={**env, "ROUTERWATCH_CREDS_PASSPHRASE": "not-it"})  # fmt: skip
     assert r.exit_code == 2 and "wrong passphrase" in r.output
+
+
+def test_keyring_backend_with_a_real_keyring(tmp_path: Path) -> None:
+    """A keyring backend is picked by auto and holds the store in one entry; nothing is
+    written to the data dir. This headless machine has no OS keyring: keyrings.alt's file
+    keyring stands in for one, declared recommended (priority 1) — as it is, with priority
+    0.5 (base64, not encrypted), routerwatch refuses it."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    class Recommended(PlaintextKeyring):  # type: ignore[misc]
+        priority = 1
+
+    plain = PlaintextKeyring()
+    backend = Recommended()
+    for kr in (plain, backend):
+        kr.file_path = str(tmp_path / "keyring" / "keyring_pass.cfg")
+    before = keyring.get_keyring()
+    try:
+        keyring.set_keyring(plain)
+        assert open_backend(tmp_path, backend="auto", passphrase=lambda: "x").name == "file"
+        keyring.set_keyring(backend)
+        store = CredentialStore.open(tmp_path / "data", backend="auto")
+        assert store.backend.name == "keyring"
+        store.add(_cred())
+        assert [c.password for c in CredentialStore.open(tmp_path / "data").load()] == [SECRET]
+        assert not (tmp_path / "data" / "credentials.enc").exists()
+        assert backend.get_password("routerwatch", "credential-store")
+    finally:
+        keyring.set_keyring(before)

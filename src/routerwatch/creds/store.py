@@ -3,8 +3,9 @@
 Two backends, chosen by ``ROUTERWATCH_CREDS_BACKEND`` (``auto`` by default):
 
 * ``keyring``: the OS keyring (Secret Service, macOS Keychain, Windows Credential Locker) via
-  the ``keyring`` package, used by ``auto`` only when a real backend is there (not the
-  ``fail``/``null`` backends of a headless box);
+  the ``keyring`` package, used by ``auto`` only when a real backend is there: one keyring
+  recommends (priority >= 1), not the ``fail``/``null`` backends of a headless box nor
+  keyrings.alt's plaintext file;
 * ``file``: ``<data dir>/credentials.enc``, a JSON envelope around AES-256-GCM ciphertext whose
   key comes from the passphrase through scrypt (n=2^15, r=8, p=1, 16-byte salt, fresh salt
   and nonce on every write). The file is written atomically (temp file, fsync, rename) with
@@ -154,7 +155,7 @@ class KeyringBackend:
 
 
 def real_keyring() -> Any | None:
-    """The keyring module when it has a usable backend (priority > 0, not fail/null)."""
+    """The keyring module when it has a real, secure backend (priority >= 1, not fail/null)."""
     try:
         import keyring
         from keyring.backends import chainer, fail
@@ -169,7 +170,9 @@ def real_keyring() -> Any | None:
     if isinstance(kr, chainer.ChainerBackend) and not kr.backends:
         return None
     try:
-        if float(getattr(kr, "priority", 0)) <= 0:
+        # keyring recommends backends of priority >= 1 (Secret Service, Keychain, Windows,
+        # KWallet); below are the insecure ones (keyrings.alt's plaintext file: base64 only)
+        if float(getattr(kr, "priority", 0)) < 1:
             return None
     except Exception:
         return None
