@@ -126,9 +126,11 @@ def test_cli_add_list_remove_never_prints_a_secret(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["creds", "add", "office", "--kind", "snmpv3", "--site",
                             "192.0.2.0/28", "--user", "mon", "--auth-protocol", "SHA256",
-                            "--stdin"], input="auth-secret-1\npriv-secret-2\n", env=env)
+                            "--stdin", "--format", "json"], input="auth-secret-1\npriv-secret-2\n",
+                      env=env)  # fmt: skip
     outputs.append(r.output)
     assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["stored"]["secrets"] == ["auth_key", "priv_key"]
     r = runner.invoke(app, ["creds", "list", "--format", "json"], env=env)
     outputs.append(r.output)
     rows = json.loads(r.output)["credentials"]
@@ -141,9 +143,9 @@ def test_cli_add_list_remove_never_prints_a_secret(tmp_path: Path) -> None:
                             "--user", "admin", "--stdin"], input="x\n", env=env)
     outputs.append(r.output)
     assert r.exit_code == 2 and "exists (use --replace)" in r.output
-    r = runner.invoke(app, ["creds", "remove", "gw"], env=env)
+    r = runner.invoke(app, ["creds", "remove", "gw", "--format", "json"], env=env)
     outputs.append(r.output)
-    assert r.exit_code == 0
+    assert r.exit_code == 0 and json.loads(r.output)["removed"]["name"] == "gw"
     r = runner.invoke(app, ["creds", "remove", "gw"], env=env)
     outputs.append(r.output)
     assert r.exit_code == 2 and "no credential named 'gw'" in r.output

@@ -74,6 +74,7 @@ def add(
     priv_protocol: str = typer.Option("AES", "--priv-protocol", help="SNMPv3: AES, AES256, …"),
     stdin: bool = typer.Option(False, "--stdin", help="Read the secret(s) from standard input."),
     replace: bool = typer.Option(False, "--replace", help="Overwrite a credential of that name."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table or json."),
 ) -> None:
     from routerwatch.creds import Binding, Credential, CredentialError
 
@@ -112,6 +113,9 @@ def add(
         store.add(cred, replace=replace)
     except CredentialError as exc:
         fail(str(exc))
+    if fmt == Format.json:
+        print_json({"stored": cred.public(), "backend": store.backend.name})
+        return
     console.print(
         f"stored {cred.kind} credential {cred.name!r} for {cred.binding.text()} "
         f"({store.backend.name} backend)"
@@ -150,7 +154,10 @@ def list_(
 
 
 @app.command("remove")
-def remove(name: str = typer.Argument(..., help="The credential's name.")) -> None:
+def remove(
+    name: str = typer.Argument(..., help="The credential's name."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table or json."),
+) -> None:
     """Remove one stored credential."""
     from routerwatch.creds import CredentialError
 
@@ -159,4 +166,7 @@ def remove(name: str = typer.Argument(..., help="The credential's name.")) -> No
         cred = store.remove(name)
     except CredentialError as exc:
         fail(str(exc))
+    if fmt == Format.json:
+        print_json({"removed": cred.public()})
+        return
     console.print(f"removed {cred.kind} credential {cred.name!r}")
