@@ -269,3 +269,59 @@ def test_ssh_private_key_login(lab: CredLab, tmp_path: Any) -> None:
                        user="root", key=other.export_private_key("openssh").decode())
     got = collect(SCOPE, [wrong], {openwrt.address: _hint(openwrt)}, timeout=5)
     assert "(c7-other, auth)" in got[openwrt.address].notes[0]
+
+
+def test_the_lab_would_see_a_write(lab: CredLab) -> None:
+    """The recorders are not blind: a write sent around the collectors (plain librouteros,
+    pysnmp's SET) is recorded and refused, so "no write seen" above means none was sent."""
+    import librouteros
+    import pysnmp.hlapi.v3arch.asyncio as h
+    from librouteros.exceptions import TrapError
+
+    mikrotik = _by_profile(lab, "mikrotik")
+    spec = mikrotik.services["routeros"]
+    lab.log.clear()
+    api = librouteros.connect(mikrotik.address, spec["user"], spec["password"], timeout=5)
+    try:
+        with pytest.raises(TrapError, match="no such command"):
+            tuple(api("/system/reboot"))
+    finally:
+        api.close()
+    rv340 = _by_profile(lab, "cisco-rv340")
+    snmp = rv340.services["snmpv3"]
+
+    async def set_name() -> Any:
+        engine = h.SnmpEngine()
+        try:
+            return await h.set_cmd(
+                engine,
+                h.UsmUserData(snmp["user"], snmp["auth_key"], snmp["priv_key"],
+                              authProtocol=h.usmHMACSHAAuthProtocol,
+                              privProtocol=h.usmAesCfb128Protocol),
+                await h.UdpTransportTarget.create((rv340.address, 161), timeout=3, retries=0),
+                h.ContextData(),
+                h.ObjectType(h.ObjectIdentity("1.3.6.1.2.1.1.5.0"), h.OctetString("pwned")),
+            )  # fmt: skip
+        finally:
+            engine.close_dispatcher()
+
+    indication, status, _index, _binds = asyncio.run(set_name())
+    assert indication or status  # refused
+    seen = [(r.address, r.what) for r in lab.log.snapshot() if r.kind == "call"]
+    assert (mikrotik.address, "/system/reboot") in seen
+    assert (rv340.address, "SET") in seen
+
+
+def test_a_site_credential_goes_to_every_device_of_the_site_once(lab: CredLab) -> None:
+    mikrotik, openwrt = _by_profile(lab, "mikrotik"), _by_profile(lab, "openwrt")
+    spec = mikrotik.services["routeros"]
+    site = Credential(name="site-ros", kind="routeros", binding=Binding(site="127.44.3.0/24"),
+                      user=spec["user"], password=spec["password"])  # fmt: skip
+    lab.log.clear()
+    got = collect(SCOPE, [site], {mikrotik.address: (DeviceIdentity(vendor="MikroTik"), ()),
+                                  openwrt.address: (DeviceIdentity(), ())}, timeout=3)
+    assert got[mikrotik.address].facts[0].firmware == "6.48.6"
+    assert "(site-ros, unreachable): RouterOS API: port 8728 refused" in (
+        got[openwrt.address].notes[0])
+    assert got[openwrt.address].attempts == [("site-ros", "routeros")]
+    assert len(lab.log.logins(mikrotik.address)) == 1
