@@ -108,6 +108,9 @@ def test_pick_binds_credentials_to_their_device_only() -> None:
     assert [c.name for c in pick(creds, "192.0.2.99", ("mac:00:11:22:33:44:55",))] == [
         "site", "key"]
     assert pick(creds, "198.51.100.1") == []
+    upper = _cred("up", binding=Binding(device="MAC:00-11-22-33-44-55"))
+    assert upper.binding.device == "mac:00:11:22:33:44:55"  # as the scan's device keys
+    assert [c.name for c in pick([upper], "192.0.2.7", ("mac:00:11:22:33:44:55",))] == ["up"]
     assert [c.name for c in pick(creds, "192.0.2.11")] == ["site", "other"]
 
 

@@ -41,6 +41,13 @@ class Binding:
     def __post_init__(self) -> None:
         if (self.device is None) == (self.site is None):
             raise CredentialError("a credential is bound to exactly one --device or --site")
+        if self.device is not None and self.device.lower().startswith("mac:"):
+            from routerwatch.schema.ids import normalise_mac
+
+            mac = normalise_mac(self.device[4:])
+            if mac is None:
+                raise CredentialError(f"--device {self.device!r}: not a unicast MAC address")
+            object.__setattr__(self, "device", "mac:" + mac)  # as device keys write it
         if self.device is not None and not _KEY.match(self.device):
             try:
                 ipaddress.ip_address(self.device)
