@@ -31,6 +31,7 @@ from routerwatch.models import (
     DeviceCoverage,
     DeviceIdentity,
     Finding,
+    Indicator,
     KbSnapshot,
     Observation,
     Report,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from routerwatch.assess.policy import Policy
     from routerwatch.assess.readiness import ReadinessInputs
     from routerwatch.checks.config_audit import ConfigAudit
+    from routerwatch.creds.collect import CredentialOptions
     from routerwatch.fingerprint.engine import Fingerprinter
     from routerwatch.inventory import InventoryRow
     from routerwatch.kb.store import KnowledgeBase
@@ -151,15 +153,19 @@ def assess_identity(
     site: str | None = None,
     extra: tuple[tuple[str, str], ...] = (),
     include_unaffected: bool = False,
+    more_indicators: Sequence[Indicator] = (),
+    more_notes: Sequence[str] = (),
 ) -> Assessment:
     """Match and check one device, then assess it. ``key`` defaults to the observation's
-    device key (routerwatch.schema.device_key)."""
+    device key (routerwatch.schema.device_key). ``more_indicators``/``more_notes``: what
+    credentialed reads added (config facts through the audit-config checks, failures)."""
     from routerwatch.assess import assess
     from routerwatch.checks import evaluate
     from routerwatch.schema import device_key
 
     findings = engines.matcher.check(identity, include_unaffected=include_unaffected)
     indicators = evaluate(observation, identity) if observation is not None else []
+    indicators = [*indicators, *more_indicators]
     if observation is not None:
         address = observation.address
         key = key or device_key(observation)
@@ -175,8 +181,8 @@ def assess_identity(
     changes: dict[str, Any] = {"key": key, "coverage": device_coverage(engines, identity)}
     if observation is not None:
         changes["observed_at"] = observation.observed_at
-        if observation.errors:
-            changes["notes"] = tuple(result.notes) + observation.errors
+        if observation.errors or more_notes:
+            changes["notes"] = tuple(result.notes) + observation.errors + tuple(more_notes)
     if site is not None and result.site is None:
         changes["site"] = site
     if extra:
@@ -267,17 +273,54 @@ def assess_observations(
     policy: Policy | None = None,
     today: date | None = None,
     progress: Progress | None = None,
+    credentials: CredentialOptions | None = None,
+    scope: Scope | None = None,
 ) -> list[Assessment]:
-    """Fingerprint, match, check and assess scanned hosts; riskiest first."""
+    """Fingerprint, match, check and assess scanned hosts; riskiest first.
+
+    With ``credentials`` (and the ``scope`` their addresses must be in) the devices they are
+    bound to are read once each over SSH/SNMPv3/RouterOS API/TR-064; what is read outranks the
+    fingerprint guesses and its config facts go through the audit-config checks
+    (routerwatch.creds, docs/credentials.md)."""
     progress = progress or NullProgress()
-    progress.start("assessing", total=len(observations))
     from routerwatch.schema import device_keys
 
+    keys = device_keys(observations)
+    identities = [engines.fingerprinter.identify(obs) for obs in observations]
+    reads: dict[str, Any] = {}
+    if credentials is not None and credentials.creds:
+        if scope is None:
+            raise ValueError("credentialed reads need the scan scope")
+        from routerwatch.creds.collect import collect
+
+        progress.start("credentialed reads", total=1)
+        reads = collect(
+            scope, credentials.creds,
+            {o.address: (i, (k,)) for o, i, k in zip(observations, identities, keys, strict=True)},
+            timeout=credentials.timeout, concurrency=credentials.concurrency,
+        )  # fmt: skip
+        progress.advance()
+        progress.finish()
+    progress.start("assessing", total=len(observations))
     out = []
-    for obs, key in zip(observations, device_keys(observations), strict=True):
-        identity = engines.fingerprinter.identify(obs)
+    for obs, key, identity in zip(observations, keys, identities, strict=True):
+        more_indicators: list[Indicator] = []
+        more_notes: list[str] = []
+        device_reads = reads.get(obs.address)
+        if device_reads is not None:
+            from routerwatch.creds.collect import audit_reads
+            from routerwatch.identity.credentialed import merge_credentialed
+
+            identity, mismatch = merge_credentialed(
+                identity, device_reads.facts, address=obs.address,
+                fingerprint=engines.fingerprinter.identify,
+            )  # fmt: skip
+            assert credentials is not None
+            more_indicators, audit_notes = audit_reads(device_reads, credentials)
+            more_notes = [*mismatch, *device_reads.notes, *audit_notes]
         out.append(assess_identity(engines, identity, observation=obs, policy=policy,
-                                   today=today, key=key))
+                                   today=today, key=key, more_indicators=more_indicators,
+                                   more_notes=more_notes))
         progress.advance()
     progress.finish()
     out.sort(key=lambda a: (-a.risk, _addr_key(a.address)))
@@ -385,14 +428,17 @@ def run_scan(
     kind: ReportKind = "scan",
     today: date | None = None,
     readiness: ReadinessInputs | None = None,
+    credentials: CredentialOptions | None = None,
 ) -> Report:
-    """Scan the scope and return the assessed report (with ban readiness when inputs given)."""
+    """Scan the scope and return the assessed report (with ban readiness when inputs given;
+    with ``credentials``, read the devices they are bound to: see assess_observations)."""
     from routerwatch.scan.scanner import scan
 
     started = time.monotonic()
     observations = scan(scope, options, progress)
     assessments = assess_observations(
-        engines, observations, policy=policy, progress=progress, today=today
+        engines, observations, policy=policy, progress=progress, today=today,
+        credentials=credentials, scope=scope,
     )
     if readiness is not None:
         import dataclasses
@@ -402,9 +448,17 @@ def run_scan(
         if policy is not None and policy.name not in {p.name for p in readiness.policies}:
             readiness = dataclasses.replace(readiness, policies=(*readiness.policies, policy))
         assessments = apply_readiness(assessments, readiness, today=today)
+    warnings = []
+    if credentials is not None and credentials.creds:
+        read = sum(any(e.source.startswith("read over ") for e in a.identity.evidence)
+                   for a in assessments)  # fmt: skip
+        failed = sum(any(n.startswith(("credentialed read (", "credentials not sent"))
+                         for n in a.notes) for a in assessments)  # fmt: skip
+        warnings.append(f"credentialed reads: {read} device(s) read, {failed} with a failed "
+                        "read (see their notes)")  # fmt: skip
     return make_report(
         assessments, kind=kind, engines=engines, scope=targets, policy=policy, started=started,
-        today=today,
+        today=today, warnings=warnings,
     )
 
 

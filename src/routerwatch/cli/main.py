@@ -29,6 +29,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "scan": ("routerwatch.cli.scan", "scan",
              "Scan TARGETS for routers, identify them and report CVEs, botnet indicators and "
              "exposure."),
+    "creds": ("routerwatch.cli.creds", "app",
+              "Keep device credentials (SSH, SNMPv3, RouterOS API, TR-064) for read-only "
+              "credentialed scans, encrypted at rest."),
     "audit-config": ("routerwatch.cli.audit", "audit_config",
                      "Check a router configuration export for signs of compromise and risky "
                      "settings."),

@@ -18,6 +18,7 @@ from routerwatch.cli.readiness import (
 from routerwatch.cli.upload import SiteOption, TokenOption, UploadOption
 
 if TYPE_CHECKING:
+    from routerwatch.creds.collect import CredentialOptions
     from routerwatch.scan.scanner import ScanOptions
 
 SCAN_HELP = """Scan TARGETS for routers, identify them and report CVEs, botnet indicators and
@@ -26,7 +27,9 @@ exposure.
 TARGETS are IP addresses, CIDRs (192.168.1.0/24), ranges (192.168.1.1-20 or
 192.168.1.1-192.168.1.20) or @FILE (one target per line). Only scan networks you own or are
 allowed to test. Public addresses are refused unless --allow-public. Probes are read-only: no
-logins, no exploit payloads, no credential guessing.
+logins, no exploit payloads, no credential guessing. The one exception is yours: with
+credentials stored by `routerwatch creds add`, each device they are bound to is logged into
+once and read (read-only allowlisted calls; see docs/credentials.md).
 """
 
 
@@ -64,6 +67,26 @@ def scan(
     ),
     discover: bool = typer.Option(
         False, "--discover", help="Also send multicast SSDP discovery on the local link."
+    ),
+    creds: bool | None = typer.Option(
+        None, "--creds/--no-creds", help="Read the devices your stored credentials are bound to "
+        "(`routerwatch creds`), once each, read-only. Default: when a store exists and opens "
+        "without a prompt (keyring, or ROUTERWATCH_CREDS_PASSPHRASE).", show_default=False,
+    ),
+    creds_timeout: float = typer.Option(
+        5.0, "--creds-timeout", help="Seconds per credentialed login/read step."
+    ),
+    known_key: Path | None = typer.Option(
+        None, "--known-key", help="Your authorized_keys: SSH keys read from devices that are "
+        "not in it are reported (as in audit-config)."
+    ),
+    dns_allow: str | None = typer.Option(
+        None, "--dns-allow", help="Credentialed reads: comma-separated DNS servers or networks "
+        "you use on purpose (as in audit-config)."
+    ),
+    isp_dns: str | None = typer.Option(
+        None, "--isp-dns", help="Credentialed reads: your ISP's DNS servers, comma-separated "
+        "(as in audit-config)."
     ),
     policy: str | None = typer.Option(
         None, "--policy", help="Vendor policy file (or a shipped example name)."
@@ -114,13 +137,14 @@ def scan(
     pol = load_policy_or_fail(policy)
     readiness = build_inputs(inventory, exceptions, plan, regulations)
     engines = load_engines_or_fail(db)
+    credentials = _credentials(creds, creds_timeout, known_key, dns_allow, isp_dns)
 
     bar = RichBar(enabled=not quiet)
     try:
         with kb_errors():
             report = run_scan(
                 scope, engines, targets=given, options=options, policy=pol, progress=bar,
-                kind="scan", today=as_of, readiness=readiness,
+                kind="scan", today=as_of, readiness=readiness, credentials=credentials,
             )
     finally:
         bar.finish()
@@ -132,6 +156,56 @@ def scan(
 
 
 scan.__doc__ = SCAN_HELP
+
+
+def _credentials(
+    wanted: bool | None,
+    timeout: float,
+    known_key: Path | None,
+    dns_allow: str | None,
+    isp_dns: str | None,
+) -> CredentialOptions | None:
+    """The stored credentials for this scan (None: none, or not wanted)."""
+    import os
+
+    from routerwatch.creds import CredentialError, CredentialStore
+    from routerwatch.creds.collect import CredentialOptions
+    from routerwatch.creds.store import PASSPHRASE_ENV, FileBackend
+
+    if timeout <= 0:
+        fail("--creds-timeout must be positive")
+    from routerwatch.checks.config_audit import ConfigAuditError, _networks
+    from routerwatch.cli.audit import _list
+
+    allow, isp = tuple(_list(dns_allow)), tuple(_list(isp_dns))
+    try:  # the same validation as audit-config, before any device is contacted
+        _networks(allow, "--dns-allow")
+        _networks(isp, "--isp-dns")
+    except ConfigAuditError as exc:
+        fail(str(exc))
+    if wanted is False:
+        return None
+    keys: tuple[str, ...] = ()
+    if known_key is not None:
+        from routerwatch.cli.audit import _known_keys
+
+        keys = tuple(_known_keys(known_key))
+    try:
+        store = CredentialStore.open()
+        if wanted is None and (
+            not store.exists()
+            or (isinstance(store.backend, FileBackend) and not os.environ.get(PASSPHRASE_ENV))
+        ):
+            return None
+        found = tuple(store.load())
+    except CredentialError as exc:
+        fail(f"--creds: {exc}")
+    if not found:
+        if wanted:
+            fail("--creds: no credentials stored (see `routerwatch creds add --help`)")
+        return None
+    return CredentialOptions(creds=found, timeout=timeout, known_keys=keys, dns_allow=allow,
+                             isp_dns=isp)  # fmt: skip
 
 
 def _options(

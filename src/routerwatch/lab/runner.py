@@ -23,7 +23,7 @@ import resource
 import ssl
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
@@ -168,11 +168,15 @@ class Lab:
         count: int | None = None,
         include_hostile: bool = True,
         seed: int = 0,
+        profiles: Sequence[DeviceProfile] | None = None,
     ) -> None:
         self.base = base
         self.seed = seed
         self.include_hostile = include_hostile
-        self.profiles: list[DeviceProfile] = load_profiles(include_hostile)
+        # ``profiles``: another profile set (the credentialed lab, routerwatch.lab.credlab)
+        self.profiles: list[DeviceProfile] = (
+            list(profiles) if profiles is not None else load_profiles(include_hostile)
+        )
         if not self.profiles:
             raise ValueError("no device profiles found")
         n = len(self.profiles) if count is None else count

@@ -1,0 +1,1 @@
+"""Read-only collectors, one module per protocol (interface.py: the shared contract)."""
