@@ -45,9 +45,8 @@ def _freshness(info: dict[str, object]) -> str:
     """ "228 records, newest 2026-07-05" from one source of `kb status`."""
     records = info.get("records")
     text = f"{records} records" if records is not None else "?"
-    newest = info.get("newest") or info.get("last_sync") or info.get("last_import")
-    if newest:
-        text += f", newest {str(newest)[:10]}"
+    newest = info.get("newest") or info.get("last_sync")  # never the import date
+    text += f", newest {str(newest)[:10]}" if newest else ", data date unknown"
     return text
 
 
@@ -232,14 +231,18 @@ def _actions_table(report: Report, width: int) -> Table | None:
     if not actions:
         return None
     table = Table(title="Top actions", title_justify="left", box=box.SIMPLE_HEAD, width=width)
+    rows = []
+    for act in actions:
+        hosts = [printable(h) for h in act["hosts"]]
+        rows.append(hosts[:3] + ([f"+{len(hosts) - 3} more"] if len(hosts) > 3 else []))
+    # the Devices column as wide as its longest address (an IPv6 address is 39): never cut
+    devices = max(10, *(len(h) for r in rows for h in r))
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Kind", no_wrap=True)
     table.add_column("Action", ratio=4, overflow="fold")
-    table.add_column("Devices", ratio=1, min_width=16, overflow="ellipsis")
-    for n, act in enumerate(actions, 1):
-        hosts = act["hosts"]
-        shown = "\n".join(hosts[:3]) + (f"\n+{len(hosts) - 3} more" if len(hosts) > 3 else "")
-        table.add_row(str(n), _t(act["kind"], "bold"), _t(act["text"]), _t(shown))
+    table.add_column("Devices", width=devices, no_wrap=True)
+    for n, (act, shown) in enumerate(zip(actions, rows, strict=True), 1):
+        table.add_row(str(n), _t(act["kind"], "bold"), _t(act["text"]), Text("\n".join(shown)))
     return table
 
 
