@@ -409,3 +409,4 @@ class Report(Model, frozen=True):
     run_id: str | None = None  # ScanRun.id of the run that made it
     kb_snapshot: KbSnapshot | None = None
     today: IsoDate | None = None  # the date the assessment was made for (EOL, policy)
+    partial: bool = False  # interrupted (Ctrl-C, SIGTERM): only the hosts that finished

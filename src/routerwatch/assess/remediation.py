@@ -269,10 +269,10 @@ def plan_actions(
         upd = rounds[0]
         every = [f for u in rounds for f in u.clears]
         kev_n = sum(1 for f in every if f.kev)
-        campaigns = tuple(dict.fromkeys(c for f in every for c in f.exploited_by))
+        exploiters = tuple(dict.fromkeys(c for f in every for c in f.exploited_by))
         kev = f", {kev_n} known exploited" if kev_n else ""
-        if campaigns:
-            kev += f", exploited by {', '.join(campaigns)}"
+        if exploiters:
+            kev += f", exploited by {', '.join(exploiters)}"
         when = " before reconnecting it" if strong else ""
         text = f"Update the firmware to {_update_target(upd.version)}{when}: clears "
         text += f"{len(every)} CVE(s){kev}: {_cve_list(upd.clears)}"

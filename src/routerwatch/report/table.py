@@ -7,6 +7,7 @@ Rich markup, so a banner can neither inject markup nor terminal escape sequences
 from __future__ import annotations
 
 import io
+from collections.abc import Collection
 
 from rich import box
 from rich.console import Console, Group
@@ -246,8 +247,10 @@ def _actions_table(report: Report, width: int) -> Table | None:
     return table
 
 
-def print_table(report: Report, console: Console) -> None:
-    """Print the terminal view of the report to ``console`` (at most 120 columns wide)."""
+def print_table(report: Report, console: Console, *, shown: Collection[str] = ()) -> None:
+    """Print the terminal view of the report to ``console`` (at most 120 columns wide).
+
+    ``shown``: warnings the caller already told the user (they are not repeated)."""
     width = min(WIDTH, console.width)
     console.print(_summary_panel(report, width))
     if report.assessments:
@@ -261,6 +264,8 @@ def print_table(report: Report, console: Console) -> None:
     if readiness is not None:
         console.print(readiness, width=width)
     for warning in report.warnings:
+        if warning in shown:
+            continue
         line = Text("warning: ", style="yellow")
         line.append(printable(warning))
         console.print(line)
