@@ -364,6 +364,7 @@ class Assessment(Model, frozen=True):
     extra: tuple[tuple[str, str], ...] = ()  # inventory columns (ban readiness reads some)
     readiness: tuple[ReadinessItem, ...] = ()  # ban readiness (routerwatch.assess.readiness)
     replacement: ReplacementPlan | None = None
+    line: Count | None = None  # the asset list's row (line) it was read from (check --inventory)
 
 
 # --------------------------------------------------------------------------- report

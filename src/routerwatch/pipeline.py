@@ -299,7 +299,7 @@ def check_inventory(
             site=row.site,
             extra=row.extra,
         )
-        a = result.assessment
+        a = replace(result.assessment, line=row.line)
         if result.message:
             unmatched += 1
             a = replace(a, notes=(result.message, *a.notes))

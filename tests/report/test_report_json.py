@@ -28,6 +28,7 @@ def test_shape_keeps_the_scan_json_and_extends_it(report: Report) -> None:
         "kb_snapshot",
         "policy",
         "elapsed",
+        "partial",
         "warnings",
         "summary",
         "hosts",

@@ -186,7 +186,8 @@ class _Scan:
                 except (OSError, TimeoutError) as exc:
                     state.error(f"{label}: {http.describe_error(exc, o.probe_timeout)}")
                 except Exception as exc:  # a hostile device must not end the scan
-                    state.error(f"{label}: unexpected {type(exc).__name__}: {exc}")
+                    # user terms in the report, never Python's exception text
+                    state.error(f"{label}: {http.describe_error(exc, o.probe_timeout)}")
 
         async with asyncio.TaskGroup() as group:
             if o.upnp:
