@@ -145,15 +145,28 @@ def import_file(
     from routerwatch.kb import bundle
 
     reader.check_size(path, max_size)
-    _, head = reader.sniff(path)
+    kind, head = reader.sniff(path)
     if reader.is_bundle(head):
         counts = bundle.import_bundle(writer, path, max_size)
         result.counts.update(counts)
         result.files.append((str(path), "bundle", sum(counts.values())))
         return
-    if not explicit and not _looks_like_data(head):
-        result.skipped.append(str(path))
-        return
+    # the type from the first bytes (streamed): junk is refused before the file is read whole
+    blank = not head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if blank and len(head) < reader.SNIFF_BYTES:
+        raise KBError(f"{path}: empty file")
+    if not blank and not _looks_like_data(head):
+        if not explicit:
+            result.skipped.append(str(path))
+            return
+        raise KBError(
+            f"{path}: not knowledge-base data (it starts with neither JSON nor an EPSS CSV "
+            "header; expected NVD API 2.0 JSON, CVE JSON 5, CISA KEV JSON, EPSS CSV or a "
+            "routerwatch bundle)"
+        )
+    binary = head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head
+    if explicit and binary and kind is None:  # (compressed: the bomb check reads it bounded)
+        reader.decode(head, str(path))  # UTF-16/32 or binary: its one-line error, now
     doc = reader.parse(reader.read_bytes(path, max_size), str(path))
     source, count = apply_document(writer, doc, explicit)
     if source is None:
