@@ -32,6 +32,7 @@ class ImportResult:
     files: list[tuple[str, str, int]] = field(default_factory=list)  # (path, source, records)
     skipped: list[str] = field(default_factory=list)  # folder files that are not KB data
     notes: list[str] = field(default_factory=list)
+    dropped_versions: int = 0  # CVE 5 CNA version entries naming another product, dropped
 
     def summary(self) -> str:
         parts = [f"{n} {s}" for s, n in sorted(self.counts.items())]
@@ -212,6 +213,15 @@ def import_paths(
             except SQLAlchemyError as exc:
                 raise KBError(f"database error while importing: {_short(exc)}") from None
             result.notes.extend(writer.skipped)
+            if writer.dropped_versions:
+                shown = ", ".join(sorted(set(writer.dropped_in))[:5])
+                more = len(set(writer.dropped_in)) - 5
+                result.dropped_versions = writer.dropped_versions
+                result.notes.append(
+                    f"dropped {writer.dropped_versions} CVE 5 affected version entries that "
+                    f"name another product (CNA data errors, e.g. \"AutoCAD 2021\" on a "
+                    f"router) in {shown}" + (f" and {more} more" if more > 0 else "")
+                )
     except SQLAlchemyError as exc:
         raise KBError(f"database error while importing: {_short(exc)}") from None
     finally:
