@@ -48,8 +48,8 @@ def _kb(db: str | None, check_age: bool = True) -> Iterator[KnowledgeBase]:
 
     try:
         kb = open_kb(db)
-    except KBError as exc:
-        fail(str(exc), RUNTIME)
+    except KBError as exc:  # the --db given cannot be used: a usage error
+        fail(str(exc))
     try:
         yield kb
         if check_age:

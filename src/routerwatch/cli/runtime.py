@@ -45,6 +45,9 @@ def load_engines_or_fail(db: str | None, *, fingerprints: bool = True) -> Engine
 
     try:
         kb = open_kb(db)
+    except KBError as exc:  # the --db given cannot be used: a usage error
+        fail(str(exc))
+    try:
         if ensure_starter(kb):
             warn("the knowledge base was empty: imported the starter bundle shipped with "
                  "routerwatch")
