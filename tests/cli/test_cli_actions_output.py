@@ -133,7 +133,7 @@ def test_quiet_and_verbose(kb_db: str) -> None:
     ],
 )
 def test_flag_errors_name_the_flag_typed(flag: str, value: str, message: str) -> None:
-    code, out, err = invoke("scan", "127.45.4.1", flag, value)
+    code, _out, err = invoke("scan", "127.45.4.1", flag, value)
     assert code == 2 and err.strip() == f"error: {message}"
 
 
@@ -147,7 +147,7 @@ def _closed_port_address() -> str:
 
 def test_no_host_answered_is_said_plainly(kb_db: str) -> None:
     address = _closed_port_address()
-    code, out, err = invoke("scan", address, "--db", kb_db, "--ports", "80,443",
+    code, _out, err = invoke("scan", address, "--db", kb_db, "--ports", "80,443",
                             "--timeout", "0.2", "--host-timeout", "1")
     assert code == 0
     assert "no host answered: none of the 1 address(es) had an open port" in err

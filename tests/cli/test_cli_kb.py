@@ -150,7 +150,7 @@ def test_import_counts_the_dropped_entries(tmp_path: Path) -> None:
     doc = _record([{"status": "affected", "version": "R.47.0.0 AutoCAD 2021"}])
     path = tmp_path / "CVE-2023-27333.json"
     path.write_text(json.dumps(doc))
-    code, out, err = invoke("kb", "import", str(path), "--db", f"sqlite:///{tmp_path / 'k.db'}")
+    code, _out, err = invoke("kb", "import", str(path), "--db", f"sqlite:///{tmp_path / 'k.db'}")
     assert code == 0, err
     assert "dropped 1 CVE 5 affected version entries that name another product" in err
     assert "CVE-2023-27333" in err
