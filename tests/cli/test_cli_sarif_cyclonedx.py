@@ -229,3 +229,12 @@ def test_cyclonedx_cpe_escapes_special_characters() -> None:
                       generated="2026-12-03T00:00:00+00:00", tool_version="t"))
     fw = doc["components"][0]["components"][0]
     assert fw["cpe"] == "cpe:2.3:o:zyxel:nbg6604_firmware:v1.01\\(abir.1\\)c0:*:*:*:*:*:*:*"
+
+
+@pytest.mark.parametrize("model", ["Archer\u202eAX21", "Ärcher", "A\tB", "x*y?z\\w"])
+def test_cyclonedx_stays_valid_for_hostile_names(model: str) -> None:
+    ident = DeviceIdentity(vendor="TP-Link", model=model, firmware="1.0 [beta]")
+    doc = _cdx(Report(assessments=(Assessment(address=None, identity=ident),),
+                      generated="2026-12-03T00:00:00+00:00", tool_version="t"))
+    cpe = doc["components"][0].get("cpe")
+    assert cpe is None or cpe.startswith("cpe:2.3:h:tp-link:")

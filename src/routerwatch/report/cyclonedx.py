@@ -91,6 +91,9 @@ def device_cpes(a: Assessment) -> tuple[str | None, str | None]:
     ident = a.identity
     if not ident.vendor or not ident.model:
         return None, None
+    texts = (ident.vendor, ident.model, ident.hardware or "", ident.firmware or "")
+    if not all(t.isascii() and t.isprintable() for t in texts):
+        return None, None  # a CPE holds printable ASCII only: no name rather than a wrong one
     ids = nvd_vendor_ids(ident.vendor)
     vendor = _cpe_value(ids[0] if ids else ident.vendor)
     product = _cpe_value(ident.model)
