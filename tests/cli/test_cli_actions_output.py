@@ -167,3 +167,14 @@ def test_estimate_spans_rate_limit_to_time_budget() -> None:
                        host_timeout=5.0)
     # 1000 hosts x 2 ports at 100/s: 20 s at least; 100 rounds of 10 hosts x 5 s: 500 s
     assert _estimate(1000, opts) == "about 20 s to 8 min"
+
+
+def test_address_lists_keep_whole_addresses() -> None:
+    from routerwatch.report.table import whole_items
+
+    addresses = [f"192.168.100.{n}" for n in range(1, 20)]
+    text = whole_items(addresses, 80)
+    assert text.endswith(" more") and "…" not in text
+    shown = text.rsplit(" and ", 1)[0].split(", ")
+    assert all(a in addresses for a in shown) and len(text) <= 80 + len(" and 99 more")
+    assert whole_items(["10.0.0.1"], 5) == "10.0.0.1"  # one item is shown whole, always

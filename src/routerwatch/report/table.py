@@ -38,6 +38,21 @@ SEVERITY_STYLE = {
 }
 
 
+def whole_items(items: list[str], width: int) -> str:
+    """``a, b, c and 4 more``: as many whole items (addresses) as fit in ``width``; an item
+    is never cut short."""
+    shown: list[str] = []
+    used = 0
+    for n, item in enumerate(items):
+        rest = len(items) - n - 1
+        tail = len(f" and {rest} more") if rest else 0
+        if shown and used + 2 + len(item) + tail > width:
+            return ", ".join(shown) + f" and {len(items) - len(shown)} more"
+        shown.append(item)
+        used += len(item) + (2 if len(shown) > 1 else 0)
+    return ", ".join(shown)
+
+
 def _t(text: str, style: str = "") -> Text:
     return Text(printable(text), style=style)
 
@@ -105,7 +120,7 @@ def _summary_panel(report: Report, width: int) -> Panel:
             lines.append(
                 _t(
                     f"replace at {site['site']}: {site['replace_count']} of {site['devices']} "
-                    f"devices ({shorten(', '.join(site['to_replace']), 80)})"
+                    f"devices ({whole_items(site['to_replace'], 80)})"
                 )
             )
     return Panel(
