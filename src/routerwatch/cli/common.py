@@ -159,7 +159,7 @@ QuietOption = typer.Option(
     help="Only results and errors: no progress bar, no warnings, no status lines.",
 )
 VerboseOption = typer.Option(
-    False, "--verbose", "-v", help="Also say what was done: timings, KB details, probe errors."
+    False, "--verbose", "-v", help="Also say what was done: the KB used, scan size, timings."
 )
 FailOnOption = typer.Option(
     [],
