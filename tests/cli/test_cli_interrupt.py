@@ -94,3 +94,30 @@ def test_unusable_output_is_one_line_before_any_work(args: tuple[str, ...]) -> N
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
     assert "output" in err or "cannot write" in err
     assert time.monotonic() - started < 5  # refused before the lab/scan/KB work
+
+
+def test_ctrl_c_elsewhere_is_one_line_and_130(tmp_path: Path) -> None:
+    """A sync stuck on a server that accepts and never answers (127.45.3.250, this test's own
+    listener), interrupted: `error: interrupted`, exit 130 (not Click's "Aborted!", 1)."""
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.45.3.250", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        proc = subprocess.Popen(
+            [str(BIN), "kb", "sync", "--source", "kev", "--url",
+             f"http://127.45.3.250:{port}/kev.json", "--db", f"sqlite:///{tmp_path / 'k.db'}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        conn, _ = server.accept()  # the request arrived: the sync now waits for an answer
+        try:
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=20)
+        finally:
+            conn.close()
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 130
+    assert err.strip().splitlines()[-1] == "error: interrupted" and "Traceback" not in err
