@@ -41,7 +41,8 @@ def _timed(cmd: list[str], timeout: float = 180) -> tuple[float, int, int, str]:
     took = time.perf_counter() - started
     rss = next((int(line[6:]) for line in proc.stderr.splitlines()
                 if line.startswith("RSSKB=")), 0)
-    err = "\n".join(line for line in proc.stderr.splitlines() if not line.startswith("RSSKB="))
+    err = "\n".join(line for line in proc.stderr.splitlines()
+                    if not line.startswith(("RSSKB=", "Command exited with")))
     return took, proc.returncode, rss // 1024, err
 
 
