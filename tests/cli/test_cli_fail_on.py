@@ -94,12 +94,25 @@ def test_audit_config_fails_on_compromised(tmp_path: Path) -> None:
     assert code == 0, err
 
 
-def test_runtime_errors_exit_3(tmp_path: Path) -> None:
-    # the KB is a database SQLite cannot read: a runtime failure once the work starts
+def test_an_unusable_kb_is_a_usage_error_and_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "kb.db"
     bad.write_bytes(b"this is not a database" * 100)
-    code, _, err = invoke(*AX21, "--db", f"sqlite:///{bad}")
-    assert code in (2, 3) and err.startswith("error:") and "Traceback" not in err
+    code, out, err = invoke(*AX21, "--db", f"sqlite:///{bad}")
+    assert code == 2 and out == ""
+    assert err.strip() == f"error: cannot open database sqlite:///{bad}: file is not a database"
+
+
+def test_runtime_errors_exit_3(tmp_path: Path) -> None:
+    """A failure once the work runs (here: the sync source cannot be reached) is exit 3."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.45.5.2", 0))
+        port = s.getsockname()[1]
+    code, _, err = invoke("kb", "sync", "--source", "epss", "--url",
+                          f"http://127.45.5.2:{port}/epss.csv.gz",
+                          "--db", f"sqlite:///{tmp_path / 'kb.db'}")
+    assert code == 3 and err.startswith("error: cannot reach 127.45.5.2")
 
 
 @pytest.mark.parametrize("command", ["scan", "check", "audit-config", "assess"])
