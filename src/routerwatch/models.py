@@ -384,6 +384,7 @@ class Assessment(Model, frozen=True):
     readiness: tuple[ReadinessItem, ...] = ()  # ban readiness (routerwatch.assess.readiness)
     replacement: ReplacementPlan | None = None
     coverage: DeviceCoverage | None = None  # does the KB cover this device (match.coverage)
+    line: Count | None = None  # the asset list's row (line) it was read from (check --inventory)
 
 
 # --------------------------------------------------------------------------- report
@@ -429,3 +430,4 @@ class Report(Model, frozen=True):
     run_id: str | None = None  # ScanRun.id of the run that made it
     kb_snapshot: KbSnapshot | None = None
     today: IsoDate | None = None  # the date the assessment was made for (EOL, policy)
+    partial: bool = False  # interrupted (Ctrl-C, SIGTERM): only the hosts that finished

@@ -358,7 +358,7 @@ def check_inventory(
             site=row.site,
             extra=row.extra,
         )
-        a = result.assessment
+        a = replace(result.assessment, line=row.line)
         if result.message:
             unmatched += 1
             a = replace(a, notes=(result.message, *a.notes))
@@ -393,6 +393,7 @@ def make_report(
     warnings: Sequence[str] = (),
     today: date | None = None,
     run_id: str | None = None,
+    partial: bool = False,
 ) -> Report:
     """The Report of one run: a fresh run id, the KB snapshot, the date assessed for."""
     from routerwatch.schema import new_run_id
@@ -414,7 +415,19 @@ def make_report(
         run_id=run_id or new_run_id(now),
         kb_snapshot=engines.kb_snapshot if engines is not None else None,
         today=(today or date.today()).isoformat(),
+        partial=partial,
     )
+
+
+class ScanInterrupted(Exception):
+    """The scan was interrupted (Ctrl-C, SIGTERM): ``report`` holds the hosts that finished,
+    assessed, marked ``partial``."""
+
+    def __init__(self, report: Report, finished: int, total: int) -> None:
+        super().__init__(f"interrupted after {finished} of {total} hosts answered")
+        self.report = report
+        self.finished = finished
+        self.total = total
 
 
 def run_scan(
@@ -431,11 +444,30 @@ def run_scan(
     credentials: CredentialOptions | None = None,
 ) -> Report:
     """Scan the scope and return the assessed report (with ban readiness when inputs given;
-    with ``credentials``, read the devices they are bound to: see assess_observations)."""
+    with ``credentials``, read the devices they are bound to: see assess_observations).
+
+    Interrupted (KeyboardInterrupt: Ctrl-C, or SIGTERM turned into one by the front end), it
+    assesses the hosts that finished and raises :class:`ScanInterrupted` with that report,
+    marked ``partial``."""
     from routerwatch.scan.scanner import scan
 
     started = time.monotonic()
-    observations = scan(scope, options, progress)
+    collected: list[Observation] = []
+    partial = False
+    try:
+        observations = scan(scope, options, progress, collected)
+    except KeyboardInterrupt:
+        partial = True
+        observations = sorted(collected, key=lambda o: _addr_key(o.address))
+        if progress is not None:
+            progress.finish()
+    warnings = []
+    if partial:
+        warnings.append(
+            f"partial report: the scan was interrupted; {len(observations)} host(s) that "
+            f"answered before it stopped are in it, the rest of the {len(scope)} addresses "
+            "were not (all) scanned"
+        )
     assessments = assess_observations(
         engines, observations, policy=policy, progress=progress, today=today,
         credentials=credentials, scope=scope,
@@ -448,7 +480,6 @@ def run_scan(
         if policy is not None and policy.name not in {p.name for p in readiness.policies}:
             readiness = dataclasses.replace(readiness, policies=(*readiness.policies, policy))
         assessments = apply_readiness(assessments, readiness, today=today)
-    warnings = []
     if credentials is not None and credentials.creds:
         read = sum(any(e.source.startswith("read over ") for e in a.identity.evidence)
                    for a in assessments)  # fmt: skip
@@ -456,10 +487,13 @@ def run_scan(
                          for n in a.notes) for a in assessments)  # fmt: skip
         warnings.append(f"credentialed reads: {read} device(s) read, {failed} with a failed "
                         "read (see their notes)")  # fmt: skip
-    return make_report(
+    report = make_report(
         assessments, kind=kind, engines=engines, scope=targets, policy=policy, started=started,
-        today=today, warnings=warnings,
+        today=today, warnings=warnings, partial=partial,
     )
+    if partial:
+        raise ScanInterrupted(report, len(observations), len(scope))
+    return report
 
 
 # --------------------------------------------------------------------------- config audit

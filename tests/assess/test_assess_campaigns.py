@@ -85,10 +85,10 @@ def test_update_that_clears_a_campaign_cve_comes_first() -> None:
 
     actions = plan_actions(DeviceIdentity(vendor="TP-Link"), findings, [], compare=cmp)
     updates = [a for a in actions if a.kind == "update"]
-    assert [u.clears for u in updates] == [
-        ("CVE-2023-1389",),
-        ("CVE-2020-0001", "CVE-2020-0002"),
-    ]
+    # one update action (issue 18): B1 is its target, the 2.0 stream folded into it
+    assert [u.clears for u in updates] == [("CVE-2023-1389", "CVE-2020-0001", "CVE-2020-0002")]
+    assert updates[0].text.startswith("Update the firmware to B1 or later")
+    assert "also: 2.0 or later for CVE-2020-0001, CVE-2020-0002" in updates[0].text
     assert "exploited by Ballista" in updates[0].text
 
 

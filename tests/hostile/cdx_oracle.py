@@ -31,8 +31,11 @@ from cyclonedx.model.vulnerability import (
     VulnerabilitySource,
 )
 from cyclonedx.output.json import JsonV1Dot6
+from packageurl import PackageURL
 
+from routerwatch.assess.remediation import user_version
 from routerwatch.models import Assessment, Finding, Report
+from routerwatch.report.cyclonedx import device_cpes, device_label, firmware_purl
 from routerwatch.report.summary import host_name, severity_of
 from routerwatch.report.text import nvd_url
 
@@ -63,12 +66,16 @@ def _timestamp(text: str) -> datetime | None:
 def _device(a: Assessment, index: int) -> tuple[Component, Component]:
     ident = a.identity
     ref = f"device-{index + 1}"
+    hardware_cpe, firmware_cpe = device_cpes(a)
+    purl = firmware_purl(a)
     firmware = Component(
         type=ComponentType.FIRMWARE,
         bom_ref=f"{ref}-firmware",
-        name=f"{ident.model or 'unknown device'} firmware",
+        name=f"{device_label(a)} firmware",
         version=ident.firmware or None,
         manufacturer=OrganizationalEntity(name=ident.vendor) if ident.vendor else None,
+        cpe=firmware_cpe,
+        purl=PackageURL.from_string(purl) if purl else None,
     )
     pairs: list[tuple[str, str | None]] = [
         ("address", host_name(a, index)),
@@ -88,8 +95,9 @@ def _device(a: Assessment, index: int) -> tuple[Component, Component]:
     device = Component(
         type=ComponentType.DEVICE,
         bom_ref=ref,
-        name=ident.model or "unknown device",
+        name=device_label(a),
         version=ident.hardware or None,
+        cpe=hardware_cpe,
         manufacturer=OrganizationalEntity(name=ident.vendor) if ident.vendor else None,
         description=ident.label(),
         properties=_props(pairs),
@@ -137,7 +145,7 @@ def _vulnerability(f: Finding, a: Assessment, firmware: Component, ref: str) -> 
     if f.status != "not_affected":
         recommendations = [x.text for x in a.actions if f.cve in x.clears]
     if f.fixed_in and f.status != "not_affected" and not recommendations:
-        recommendations.append(f"Update the firmware to {f.fixed_in} or later.")
+        recommendations.append(f"Update the firmware to {user_version(f.fixed_in)}.")
     versions = []
     if firmware.version:
         versions.append(

@@ -166,9 +166,13 @@ def test_ensure_starter_and_stale_warning(tmp_path: Path) -> None:
     assert record is not None and record.nvd_kev_date == "2025-09-03" and record.epss
     newest = datetime.fromisoformat(kb.status()["newest_data"])
     assert newest == datetime(2026, 7, 5, 1, 17, 34, 570000)
-    assert stale_warning(kb, now=newest + timedelta(days=29)) is None
-    text = stale_warning(kb, now=newest + timedelta(days=45))
-    assert text is not None and "45 days old" in text and "kb sync" in text
+    # the oldest source drives the warning (issue 18): the starter's CVE 5 data (newest
+    # 2024-10-24) is older than its NVD data, so even 29 days after the NVD date it is stale
+    status = kb.status(now=newest + timedelta(days=29))
+    assert status["oldest_source"] == "cve5" and status["stale"]
+    text = stale_warning(kb, now=newest + timedelta(days=29))
+    assert text is not None and "CVE 5 is the oldest source" in text and "kb sync" in text
+    assert "NVD 2026-07-05" in text and "EPSS date unknown" in text
     kb.close()
 
 

@@ -28,6 +28,7 @@ def test_shape_keeps_the_scan_json_and_extends_it(report: Report) -> None:
         "kb_snapshot",
         "policy",
         "elapsed",
+        "partial",
         "warnings",
         "summary",
         "hosts",
@@ -53,6 +54,7 @@ def test_shape_keeps_the_scan_json_and_extends_it(report: Report) -> None:
         "readiness",
         "replacement",
         "coverage",
+        "line",
     ]
     assert host["address"] == "192.168.1.1"
     assert host["open_ports"] == [80, 1900, 7777, 11288]

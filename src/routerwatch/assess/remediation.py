@@ -7,7 +7,10 @@
    that clears the most findings a named campaign exploits (``Finding.exploited_by``), then
    the most affected/possible findings (ties: more KEV findings, then the lower version).
    Findings whose fixed version cannot be compared with X (another version scheme, another
-   hardware revision) get a further update action chosen the same way. Campaign-exploited and
+   hardware revision) get a further target chosen the same way, folded into the same one
+   update action ("... where that version does not apply to them, also: Y for ..."); a fix
+   given as a bound ("later than X", versionEndIncluding) is cleared only by a version above
+   X. Versions are named in user terms (:func:`user_version`). Campaign-exploited and
    KEV findings are named first. Versions are compared with
    ``routerwatch.identity.versions.compare_versions(vendor, a, b)``; when that says "cannot
    tell" the finding is not counted as cleared.
@@ -28,7 +31,10 @@ from dataclasses import dataclass
 from routerwatch.assess.eol import EolEntry
 from routerwatch.models import Action, DeviceIdentity, Finding, Indicator
 
-__all__ = ["Violation", "best_update", "compare_firmware", "plan_actions"]
+__all__ = [
+    "Violation", "best_update", "bound_compare", "compare_firmware", "plan_actions",
+    "user_version",
+]
 
 Compare = Callable[[str, str], int | None]
 #: Indicator rules that show the admin UI or remote management is reachable (the FBI's
@@ -160,15 +166,52 @@ def _who(identity: DeviceIdentity, address: str | None) -> str:
     return f"{label} at {address}" if address else label
 
 
-def _update_target(version: str) -> str:
-    """How to name the version to update to: bare build dates read as dates."""
-    if version.startswith("later than "):  # versionEndIncluding
-        return f"a version {version}"
-    m = re.fullmatch(r"(\d{2}|\d{4})(\d{2})(\d{2})", version)
+_LATER = "later than "
+#: A version that is a product/hardware name with the build number at its end, as some CPEs
+#: write it ("tl-wr841n_v8_140724"): the build is what a user finds on the device's page.
+_NAMED_BUILD = re.compile(r"(?i)^[a-z][a-z0-9.-]*(?:_[a-z0-9.-]+)*_(\d{6,8})$")
+
+
+def user_version(version: str) -> str:
+    """A fixed-version bound in the words a user reads on the device: the CPE naming ("later
+    than tl-wr841n_v8_140724") becomes "firmware later than the 140724 build"; build dates read
+    as dates; other versions stay as the vendor writes them ("3.0.0.4.386_51685 or later")."""
+    later = version.startswith(_LATER)
+    bare = version[len(_LATER):] if later else version
+    named = _NAMED_BUILD.match(bare)
+    if named:
+        build = f"the {named.group(1)} build"
+        return f"firmware later than {build}" if later else f"{build} or later"
+    m = re.fullmatch(r"(\d{2}|\d{4})(\d{2})(\d{2})", bare)
     if m and 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(3)) <= 31:
         year = m.group(1) if len(m.group(1)) == 4 else "20" + m.group(1)
-        return f"a build dated {year}-{m.group(2)}-{m.group(3)} ({version}) or later"
-    return f"{version} or later"
+        day = f"{year}-{m.group(2)}-{m.group(3)} ({bare})"
+        return f"a build later than {day}" if later else f"a build dated {day} or later"
+    return f"a version later than {bare}" if later else f"{bare} or later"
+
+
+def _update_target(version: str) -> str:
+    """How to name the version to update to (see :func:`user_version`)."""
+    return user_version(version)
+
+
+def bound_compare(compare: Compare) -> Compare:
+    """``compare`` that also reads the "later than X" bounds the matcher writes for
+    versionEndIncluding: an update to V clears "later than X" only when V > X, and "later than
+    X" as a target is at least every version up to X (None stays "cannot tell")."""
+
+    def cmp(a: str, b: str) -> int | None:
+        a_later, b_later = a.startswith(_LATER), b.startswith(_LATER)
+        if not (a_later or b_later):
+            return compare(a, b)
+        r = compare(a[len(_LATER):] if a_later else a, b[len(_LATER):] if b_later else b)
+        if r is None or a_later == b_later:
+            return r
+        if b_later:  # target V against the bound "later than X": V must exceed X
+            return 1 if r > 0 else -1
+        return 1 if r >= 0 else -1  # target "later than X" against the fix Y: X >= Y
+
+    return cmp
 
 
 def plan_actions(
@@ -184,7 +227,9 @@ def plan_actions(
 ) -> tuple[Action, ...]:
     """The ordered actions for one device."""
     remediations = remediations or {}
-    cmp: Compare = compare or (lambda a, b: compare_firmware(identity.vendor, a, b))
+    cmp: Compare = bound_compare(
+        compare or (lambda a, b: compare_firmware(identity.vendor, a, b))
+    )
     steps: list[tuple[str, str, tuple[str, ...]]] = []
     who = _who(identity, address)
 
@@ -207,34 +252,38 @@ def plan_actions(
             )
         )
 
-    # firmware updates, greedily: each round the version that clears most of what is left
+    # firmware updates, greedily: each round the version that clears most of what is left;
+    # one action: the first (biggest) target, the others (fixes that cannot be compared with
+    # it: another version scheme or hardware revision) folded into its text
     remaining = [f for f in findings if f.status in ("affected", "possible")]
     first_update = True
+    rounds: list[Update] = []
     while True:
         upd = best_update(remaining, cmp)
         if upd is None:
             break
-        kev = f", {len(upd.kev)} known exploited" if upd.kev else ""
-        if upd.campaigns:
-            kev += f", exploited by {', '.join(upd.campaigns)}"
-        when = " before reconnecting it" if strong and first_update else ""
-        target = _update_target(upd.version)
-        steps.append(
-            (
-                "update",
-                f"Update the firmware to {target}{when}: clears "
-                f"{len(upd.clears)} CVE(s){kev}: {_cve_list(upd.clears)}",
-                tuple(
-                    f.cve
-                    for f in sorted(
-                        upd.clears, key=lambda f: (not f.exploited_by, not f.kev, f.cve)
-                    )
-                ),
-            )
-        )
-        first_update = False
+        rounds.append(upd)
         cleared = {f.cve for f in upd.clears}
         remaining = [f for f in remaining if f.cve not in cleared]
+    if rounds:
+        upd = rounds[0]
+        every = [f for u in rounds for f in u.clears]
+        kev_n = sum(1 for f in every if f.kev)
+        exploiters = tuple(dict.fromkeys(c for f in every for c in f.exploited_by))
+        kev = f", {kev_n} known exploited" if kev_n else ""
+        if exploiters:
+            kev += f", exploited by {', '.join(exploiters)}"
+        when = " before reconnecting it" if strong else ""
+        text = f"Update the firmware to {_update_target(upd.version)}{when}: clears "
+        text += f"{len(every)} CVE(s){kev}: {_cve_list(upd.clears)}"
+        if len(rounds) > 1:
+            more = "; ".join(
+                f"{_update_target(u.version)} for {_cve_list(u.clears, 4)}" for u in rounds[1:]
+            )
+            text += f" (where that version does not apply to them, also: {more})"
+        order = sorted(every, key=lambda f: (not f.exploited_by, not f.kev, f.cve))
+        steps.append(("update", text, tuple(f.cve for f in order)))
+        first_update = False
     if strong and first_update:
         steps.append(
             ("update", "Install the latest firmware from the vendor before reconnecting it", ())

@@ -4,10 +4,22 @@ in bulk, locally or on a Dask cluster, into Parquet tables and a summary report.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from routerwatch.cli.common import console, fail, warn
+from routerwatch.cli.common import (
+    RUNTIME,
+    FailOnOption,
+    QuietOption,
+    VerboseOption,
+    console,
+    fail,
+    note,
+    parse_fail_on_or_fail,
+    set_verbosity,
+    warn,
+)
 
 
 def assess(
@@ -74,7 +86,9 @@ def assess(
     restart: bool = typer.Option(
         False, "--restart", help="Discard an earlier (unfinished) run in --output and start over."
     ),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    fail_on: list[str] = FailOnOption,
+    quiet: bool = QuietOption,
+    verbose: bool = VerboseOption,
 ) -> None:
     """Assess scan datasets in bulk: read (streaming), identify routers, match CVEs, run the
     compromise/exposure checks and assess every host, on a local Dask cluster (default), an
@@ -83,6 +97,9 @@ def assess(
     Writes Parquet tables partitioned by vendor (or country) and a summary (counts per
     vendor/model/firmware, KEV exposure, indicator hits, top CVEs). A run that stops (crash,
     Ctrl-C) resumes where it was when started again with the same arguments.
+
+    Exit status: 0 clean, 1 findings at or above --fail-on (policy is not counted in bulk),
+    2 usage error, 3 runtime error, 130 interrupted (docs/cli.md).
     """
     from routerwatch.bulk.io import DatasetError
     from routerwatch.bulk.render import FORMATS, print_summary, render
@@ -90,6 +107,11 @@ def assess(
     from routerwatch.bulk.service import prepare_kb
     from routerwatch.cli.common import RichBar
 
+    set_verbosity(quiet, verbose)
+    thresholds = parse_fail_on_or_fail(fail_on)
+    if "policy" in thresholds:
+        fail("--fail-on policy: bulk assessments do not count policy violations; use kev, "
+             "compromised or a severity")
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}")
     if scheduler and single_process:
@@ -100,11 +122,11 @@ def assess(
         from routerwatch.fingerprint.nuclei import check_env
 
         check_env()  # a bad ROUTERWATCH_NUCLEI_TEMPLATES (RuleError): one line, before any work
-        source, note = prepare_kb(db, kb_bundle, policy)
+        source, kb_note = prepare_kb(db, kb_bundle, policy)
     except (DatasetError, ValueError) as exc:
         fail(str(exc))
-    if note:
-        warn(note)
+    if kb_note:
+        warn(kb_note)
     options = BulkOptions(
         inputs=[str(d) for d in datasets],
         output=output,
@@ -122,7 +144,7 @@ def assess(
             try:
                 executor = DaskExecutor(scheduler=scheduler, workers=workers)
             except (OSError, TimeoutError) as exc:
-                fail(f"cannot reach the Dask scheduler {scheduler or '(local)'}: {exc}")
+                fail(f"cannot reach the Dask scheduler {scheduler or '(local)'}: {exc}", RUNTIME)
         bar = RichBar(enabled=not quiet)
         try:
             result = run_bulk(options, executor, bar)
@@ -133,7 +155,7 @@ def assess(
         except Exception as exc:
             fail(
                 f"a bulk task failed ({type(exc).__name__}: {str(exc)[:300]}); finished "
-                f"partitions are kept in {output}/_state: run again to resume"
+                f"partitions are kept in {output}/_state: run again to resume", RUNTIME
             )
         finally:
             bar.finish()
@@ -155,10 +177,30 @@ def assess(
         try:
             outputs.write_text(path, text)
         except outputs.OutputError as exc:
-            fail(str(exc))
-        console.print(f"wrote {fmt} summary to {path}", highlight=False)
-    console.print(
+            fail(str(exc), RUNTIME)
+        note(f"wrote {fmt} summary to {path}")
+    note(
         f"assessed {result.summary.hosts:,} hosts from {result.read.records:,} records in "
-        f"{result.elapsed:.1f} s; Parquet tables in {output}/",
-        highlight=False,
+        f"{result.elapsed:.1f} s; Parquet tables in {output}/"
     )
+    _gate(result.summary, thresholds)
+
+
+def _gate(summary: Any, thresholds: tuple[str, ...]) -> None:
+    """``--fail-on`` over the bulk summary (affected findings per severity, KEV, compromised)."""
+    if not thresholds:
+        return
+    from collections import Counter
+
+    from routerwatch.cli.common import err_console
+    from routerwatch.gate import EXIT_FINDINGS, Facts, failures
+    from routerwatch.report.summary import severity_of
+
+    affected: Counter[str] = Counter()
+    for cve, devices in summary.counters.get("affected_by_cve", {}).items():
+        affected[severity_of((summary.cves.get(cve) or {}).get("severity"))] += devices
+    facts = Facts(affected=affected, kev=summary.kev_exposed, compromised=summary.compromised)
+    reasons = failures(facts, thresholds)
+    if reasons:
+        err_console.print(f"fail-on: {'; '.join(reasons)}", highlight=False, markup=False)
+        raise typer.Exit(EXIT_FINDINGS)

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from routerwatch.cli.common import (
+    FailOnOption,
+    QuietOption,
     ReportFormat,
     ReportFormatOption,
+    VerboseOption,
     check_output,
     console,
     fail,
+    gate,
+    parse_fail_on_or_fail,
+    set_verbosity,
 )
+
+if TYPE_CHECKING:
+    from routerwatch.checks.config_audit import ConfigAudit
 
 KNOWN_KEYS_MAX = 2**20
 
@@ -67,17 +77,25 @@ def audit_config(
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report to this file or directory."
     ),
+    fail_on: list[str] = FailOnOption,
+    quiet: bool = QuietOption,
+    verbose: bool = VerboseOption,
 ) -> None:
     """Check a router configuration export for signs of compromise and risky settings.
 
     Reads the file only (nothing is contacted): DNS servers that are not yours or well known
     (GhostDNS-style hijack), SSH keys not in --known-key and SSH on TCP 53282 (AyySSHush),
     remote management on the WAN, telnet, UPnP and odd port forwards.
+
+    Exit status: 0 clean, 1 findings at or above --fail-on (e.g. compromised), 2 usage
+    error, 3 runtime error (docs/cli.md).
     """
     from routerwatch.checks.config_audit import ConfigAuditError
     from routerwatch.cli.runtime import emit
     from routerwatch.pipeline import audit_config as run
 
+    set_verbosity(quiet, verbose)
+    thresholds = parse_fail_on_or_fail(fail_on)
     check_output(output, fmt.value)
     keys = _known_keys(known_key) if known_key is not None else []
     try:
@@ -86,8 +104,13 @@ def audit_config(
         fail(str(e))
     if fmt.value != "table" or output is not None:
         emit(audited.report, fmt.value, output)
-        return
-    result = audited.audit
+    else:
+        _print_audit(audited.audit)
+    gate(audited.report, thresholds)
+
+
+def _print_audit(result: ConfigAudit) -> None:
+    """The terminal view of one config audit."""
     compromise = sum(1 for i in result.indicators if i.kind == "compromise")
     found = (
         f"{len(result.indicators)} indicator(s), {compromise} of compromise"

@@ -14,13 +14,19 @@ from rich.text import Text
 
 from routerwatch.cli.common import (
     DbOption,
+    FailOnOption,
+    QuietOption,
     ReportFormat,
     ReportFormatOption,
     TodayOption,
+    VerboseOption,
     check_output,
     console,
     fail,
+    gate,
+    parse_fail_on_or_fail,
     parse_today,
+    set_verbosity,
 )
 from routerwatch.models import DeviceIdentity, Finding
 
@@ -58,16 +64,24 @@ def check(
         False, "--all", help="Also list CVEs that name the model but do not affect this device."
     ),
     today: str | None = TodayOption,
+    fail_on: list[str] = FailOnOption,
+    quiet: bool = QuietOption,
+    verbose: bool = VerboseOption,
 ) -> None:
     """List the CVEs that affect one device (status affected/possible, KEV, EPSS, CVSS, fix),
-    or with --inventory every device of an asset list."""
+    or with --inventory every device of an asset list.
+
+    Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage error, 3 runtime error
+    (docs/cli.md)."""
     from routerwatch.cli.runtime import emit, kb_errors, load_engines_or_fail, load_policy_or_fail
 
+    set_verbosity(quiet, verbose)
+    thresholds = parse_fail_on_or_fail(fail_on)
     as_of = parse_today(today)
     if inventory is not None:
         if any(v for v in (text, vendor, model, hardware, firmware, region)):
             fail("--inventory checks the devices of the file: give no device on the command line")
-        _check_inventory(inventory, policy, fmt, output, db, show_all, as_of)
+        _check_inventory(inventory, policy, fmt, output, db, show_all, as_of, thresholds)
         return
     if not any(v and v.strip() for v in (text, vendor, model)):
         fail('say which device: TEXT (e.g. "TP-Link Archer AX21 v3") or --vendor/--model, '
@@ -97,14 +111,15 @@ def check(
                 engines, identity, policy=pol, include_unaffected=show_all, today=as_of
             )
         message, assessment = result.message, result.assessment
-    if fmt.value == "table" and output is None:
-        render(identity, list(assessment.findings), message)
-        return
     report = make_report(
         [assessment], kind="check", engines=engines, scope=[identity.label()], policy=pol,
         warnings=[message] if message else [], today=as_of,
     )
-    emit(report, fmt.value, output)
+    if fmt.value == "table" and output is None:
+        render(identity, list(assessment.findings), message)
+    else:
+        emit(report, fmt.value, output)
+    gate(report, thresholds)
 
 
 def _check_inventory(
@@ -115,6 +130,7 @@ def _check_inventory(
     db: str | None,
     show_all: bool,
     today: date | None,
+    thresholds: tuple[str, ...] = (),
 ) -> None:
     import time
 
@@ -136,6 +152,7 @@ def _check_inventory(
             started=started, today=today,
         )
     emit(report, fmt.value, output)
+    gate(report, thresholds)
 
 
 def render(identity: DeviceIdentity, findings: list[Finding], message: str | None = None) -> None:

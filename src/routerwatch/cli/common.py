@@ -66,8 +66,14 @@ DbOption = typer.Option(
 )
 
 
+#: Exit status of a runtime error (the work could not be done); 2 is a usage error.
+RUNTIME = 3
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print one clear error line and exit non-zero (never a traceback).
+    """Print one clear error line and exit non-zero (never a traceback): 2 for usage errors
+    (the default: bad flags, arguments, inputs, output paths), RUNTIME (3) when the work
+    could not be done (see routerwatch.gate for the contract).
 
     The message is plain text, not Rich markup: file names like "[x].txt" print as they are.
     """
@@ -102,8 +108,93 @@ def check_output(
         fail(f"cannot write {what}: {exc}")
 
 
+class _Output:
+    """How chatty this run is (``-q`` 0, default 1, ``--verbose`` 2) and the warnings given."""
+
+    level = 1
+    warned: set[str] = set()
+
+
+def set_verbosity(quiet: bool = False, verbose: bool = False) -> None:
+    """From ``-q/--quiet`` and ``-v/--verbose`` (both given: an error line)."""
+    if quiet and verbose:
+        fail("--quiet and --verbose exclude each other")
+    _Output.level = 0 if quiet else 2 if verbose else 1
+    _Output.warned = set()
+
+
+def is_quiet() -> bool:
+    return _Output.level == 0
+
+
 def warn(message: str) -> None:
+    """A warning on stderr: once per problem, none under ``-q``."""
+    if message in _Output.warned:
+        return
+    _Output.warned.add(message)
+    if _Output.level == 0:
+        return
     err_console.print(Text.assemble(("warning:", "yellow"), " ", message), soft_wrap=True)
+
+
+def already_warned() -> frozenset[str]:
+    """The warnings printed (or silenced) so far: a report's table does not repeat them."""
+    return frozenset(_Output.warned)
+
+
+def note(message: str) -> None:
+    """A progress or status line on stderr ("wrote ...", "scanned ..."); none under ``-q``."""
+    if _Output.level >= 1:
+        err_console.print(message, highlight=False, soft_wrap=True, markup=False)
+
+
+def detail(message: str) -> None:
+    """What ``--verbose`` adds (timings, KB details, per-host probe errors)."""
+    if _Output.level >= 2:
+        err_console.print(Text(message, style="dim"), highlight=False, soft_wrap=True)
+
+
+QuietOption = typer.Option(
+    False, "--quiet", "-q",
+    help="Only results and errors: no progress bar, no warnings, no status lines.",
+)
+VerboseOption = typer.Option(
+    False, "--verbose", "-v", help="Also say what was done: the KB used, scan size, timings."
+)
+FailOnOption = typer.Option(
+    [],
+    "--fail-on",
+    help="Exit 1 when the result has findings at or above this threshold: critical, high, "
+    "medium, low (affected findings of that severity or worse, or a compromised device), "
+    "kev, compromised, policy. Repeatable or comma-separated. Exit codes: 0 clean, 1 "
+    "findings at/above the threshold, 2 usage error, 3 runtime error, 130 interrupted "
+    "(docs/cli.md).",
+    show_default=False,
+)
+
+
+def parse_fail_on_or_fail(values: list[str] | None) -> tuple[str, ...]:
+    """``--fail-on`` checked before the work starts (a bad value: one error line, exit 2)."""
+    from routerwatch.gate import GateError, parse_fail_on
+
+    try:
+        return parse_fail_on(values or [])
+    except GateError as exc:
+        fail(str(exc))
+
+
+def gate(report: Any, thresholds: tuple[str, ...]) -> None:
+    """Exit 1, saying why on stderr, when the report crosses a ``--fail-on`` threshold."""
+    if not thresholds:
+        return
+    from routerwatch.gate import EXIT_FINDINGS, failures, report_facts
+
+    reasons = failures(report_facts(report), thresholds)
+    if reasons:
+        err_console.print(
+            Text.assemble(("fail-on:", "bold red"), " ", "; ".join(reasons)), soft_wrap=True
+        )
+        raise typer.Exit(EXIT_FINDINGS)
 
 
 def print_json(data: Any) -> None:

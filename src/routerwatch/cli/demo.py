@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from routerwatch.cli.common import check_output, console, fail, warn
+from routerwatch.cli.common import (
+    RUNTIME,
+    QuietOption,
+    VerboseOption,
+    already_warned,
+    check_output,
+    console,
+    fail,
+    set_verbosity,
+    warn,
+)
 from routerwatch.cli.readiness import (
     EXCEPTIONS_HELP,
     INVENTORY_HELP,
@@ -49,7 +59,8 @@ def demo(
     ),
     regulations: str | None = typer.Option(None, "--regulations", help=REGULATIONS_HELP),
     db: str | None = typer.Option(None, "--db", help="Knowledge base URL."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    quiet: bool = QuietOption,
+    verbose: bool = VerboseOption,
     no_bulk: bool = typer.Option(False, "--no-bulk", help="Skip the bulk-assessment step "
                                  "(a generated Shodan + masscan dataset assessed to Parquet)."),
     no_fleet: bool = typer.Option(False, "--no-fleet", help="Skip the fleet-server step "
@@ -77,6 +88,7 @@ def demo(
     from routerwatch.scan.scanner import ScanOptions
     from routerwatch.scan.scope import ScopeError, parse_scope
 
+    set_verbosity(quiet, verbose)
     if output.exists() and not output.is_dir():
         fail(f"--output {output} exists and is not a directory")
     check_output(output, *DEMO_FORMATS)
@@ -97,7 +109,7 @@ def demo(
         lab = Lab(base=base)
         lab.start()
     except (OSError, ValueError) as exc:
-        fail(f"cannot start the lab on {base}: {exc}")
+        fail(f"cannot start the lab on {base}: {exc}", RUNTIME)
     try:
         devices = lab.devices()
         addresses = [d.address for d in devices]
@@ -126,14 +138,14 @@ def demo(
             bar.finish()
     finally:
         lab.stop()
-    print_table(report, console)
+    print_table(report, console, shown=already_warned())
     _score(report, devices)
     output.mkdir(parents=True, exist_ok=True)
     for fmt in DEMO_FORMATS:
         try:
             path = write(report, fmt, output)
         except (ReportError, OSError) as exc:
-            fail(f"cannot write the {fmt} report: {exc}")
+            fail(f"cannot write the {fmt} report: {exc}", RUNTIME)
         console.print(f"wrote {fmt:<9} {path}")
     kb_url = db_url(db)
     if not no_bulk:

@@ -13,13 +13,16 @@ import typer
 from rich.table import Table
 
 from routerwatch.cli.common import (
+    RUNTIME,
     DbOption,
     Format,
+    QuietOption,
     RichBar,
     check_output,
     console,
     fail,
     print_json,
+    set_verbosity,
     warn,
 )
 
@@ -41,10 +44,11 @@ def _kb(db: str | None, check_age: bool = True) -> Iterator[KnowledgeBase]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from routerwatch.kb import KBError, open_kb, stale_warning
+    from routerwatch.kb.errors import KBUnreachable
 
     try:
         kb = open_kb(db)
-    except KBError as exc:
+    except KBError as exc:  # the --db given cannot be used: a usage error
         fail(str(exc))
     try:
         yield kb
@@ -52,10 +56,15 @@ def _kb(db: str | None, check_age: bool = True) -> Iterator[KnowledgeBase]:
             message = stale_warning(kb)
             if message:
                 warn(message)
+    except KBUnreachable as exc:
+        fail(str(exc), RUNTIME)
     except KBError as exc:
         fail(str(exc))
-    except (OSError, SQLAlchemyError) as exc:
-        fail(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else exc}")
+    except OSError as exc:
+        fail(f"file error: {exc.strerror or exc}", RUNTIME)
+    except SQLAlchemyError as exc:
+        first = str(getattr(exc, "orig", None) or exc).splitlines()
+        fail(f"database error: {first[0] if first else 'unknown'}", RUNTIME)
     finally:
         kb.close()
 
@@ -98,8 +107,8 @@ def _print_status(status: dict[str, Any]) -> None:
                 cells += [str(figures[source]["records"]), _date(figures[source]["newest"])[:10]]
             by_vendor.add_row(*cells)
         console.print(by_vendor)
-    for note in notes:
-        console.print(f"  {note}", highlight=False, soft_wrap=True)
+    for line in notes:
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
     if status["empty"]:
         console.print(status["hint"], highlight=False, soft_wrap=True)
 
@@ -185,19 +194,36 @@ def sync(
     full: bool = typer.Option(False, "--full", help="NVD: download every record again."),
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds to wait for a response."),
     db: str | None = DbOption,
+    quiet: bool = QuietOption,
 ) -> None:
-    """Download NVD (API 2.0; NVD_API_KEY raises the rate limit), CISA KEV and EPSS."""
-    from routerwatch.kb.sync import SYNC_SOURCES, SyncOptions
+    """Download NVD (API 2.0; NVD_API_KEY raises the rate limit), CISA KEV and EPSS.
+
+    Says which source it is fetching from where as it goes; a source that cannot be reached
+    (offline, DNS, firewall) ends at once with one line (exit 3), without retrying."""
+    from routerwatch.kb import KBError
+    from routerwatch.kb.sync import SYNC_SOURCES, SyncOptions, source_url
     from routerwatch.kb.sync import sync as run_sync
 
+    set_verbosity(quiet)
     chosen = [s.value for s in source] if source else list(SYNC_SOURCES)
     if url and len(chosen) != 1:
         fail("--url needs exactly one --source")
-    options = SyncOptions(sources=chosen, urls={chosen[0]: url} if url else {},
-                          since=_since(since), full=full, timeout=timeout)
+    if not timeout > 0:
+        fail("--timeout must be more than 0 seconds")
+    after = _since(since)
     with _kb(db) as kb:
-        for line in run_sync(kb, options, progress=RichBar()):
-            console.print(line, highlight=False)
+        for n, name in enumerate(chosen, 1):
+            try:
+                where = source_url(name, url)
+            except KBError as exc:
+                fail(str(exc))
+            if not quiet:  # on stdout with the sync's result lines; errors alone on stderr
+                console.print(f"[{n}/{len(chosen)}] syncing {name} from {where} ...",
+                              highlight=False, markup=False, soft_wrap=True)
+            options = SyncOptions(sources=[name], urls={name: url} if url else {},
+                                  since=after, full=full, timeout=timeout)
+            for line in run_sync(kb, options, progress=RichBar(enabled=not quiet)):
+                console.print(line, highlight=False)
 
 
 @app.command("export")

@@ -86,6 +86,15 @@ class LazyGroup(TyperGroup):
             cached = self.commands[cmd_name] = load_command(cmd_name)
         return cached
 
+    def invoke(self, ctx: Any) -> Any:
+        """Ctrl-C anywhere else than a scan (which writes what finished): one line, exit 130
+        (the contract of docs/cli.md), not Click's "Aborted!" and exit 1."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            typer.echo("error: interrupted", err=True)
+            raise typer.Exit(130) from None
+
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """The command list from COMMANDS, without importing any command module."""
         with formatter.section("Commands"):

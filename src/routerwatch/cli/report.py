@@ -6,7 +6,14 @@ from pathlib import Path
 
 import typer
 
-from routerwatch.cli.common import DbOption, ReportFormat, check_output, fail
+from routerwatch.cli.common import (
+    DbOption,
+    QuietOption,
+    ReportFormat,
+    check_output,
+    fail,
+    set_verbosity,
+)
 
 MAX_BYTES = 64 * 1024 * 1024
 
@@ -29,9 +36,11 @@ def report(
         None, "--policy", help="Vendor policy for assessing an observations document."
     ),
     db: str | None = DbOption,
+    quiet: bool = QuietOption,
 ) -> None:
     """Re-render a saved JSON report as a table, JSON, CSV, HTML, CycloneDX or SARIF (or
     assess a saved observations document first)."""
+    set_verbosity(quiet)
     from routerwatch.cli.runtime import emit
     from routerwatch.models import Report
     from routerwatch.schema import SchemaError, read_document

@@ -9,7 +9,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from routerwatch.cli.common import console, fail, warn
+from routerwatch.cli.common import (
+    RUNTIME,
+    already_warned,
+    console,
+    detail,
+    fail,
+    is_quiet,
+    warn,
+)
 
 if TYPE_CHECKING:
     from routerwatch.assess.policy import Policy
@@ -43,14 +51,20 @@ def load_engines_or_fail(db: str | None, *, fingerprints: bool = True) -> Engine
         fail(str(exc))
     try:
         kb = open_kb(db)
+    except KBError as exc:  # the --db given cannot be used: a usage error
+        fail(str(exc))
+    try:
         if ensure_starter(kb):
             warn("the knowledge base was empty: imported the starter bundle shipped with "
                  "routerwatch")
         engines = load_engines(kb, fingerprints=fingerprints)
     except KBError as exc:
-        fail(str(exc))
+        fail(str(exc), RUNTIME)
     if engines.kb_warning:
         warn(engines.kb_warning)
+    detail(f"knowledge base {engines.kb_snapshot.id}: {engines.kb_snapshot.records} records; "
+           "newest " + ", ".join(f"{k} {str(v)[:10] if v else 'unknown'}"
+                                 for k, v in engines.kb_snapshot.newest.items()))
     return engines
 
 
@@ -63,8 +77,10 @@ def kb_errors() -> Iterator[None]:
 
     try:
         yield
-    except (KBError, RuleError) as exc:
+    except RuleError as exc:  # bad fingerprint/nuclei rules: a usage error
         fail(str(exc))
+    except KBError as exc:
+        fail(str(exc), RUNTIME)
 
 
 def emit(report: Report, fmt: str, output: Path | None) -> None:
@@ -73,10 +89,10 @@ def emit(report: Report, fmt: str, output: Path | None) -> None:
 
     try:
         if fmt == "table" and output is None:
-            print_table(report, console)
+            print_table(report, console, shown=already_warned())
             return
         path = write(report, fmt, output)
     except (ReportError, OSError) as exc:
-        fail(f"cannot write the {fmt} report: {exc}")
-    if path is not None:
-        console.print(f"wrote {fmt} report to {path}", highlight=False)
+        fail(f"cannot write the {fmt} report: {exc}", RUNTIME)
+    if path is not None and not is_quiet():  # stdout holds no report here: say where it is
+        console.print(f"wrote {fmt} report to {path}", highlight=False, soft_wrap=True)

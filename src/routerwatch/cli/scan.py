@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from routerwatch.cli.common import ReportFormat, TodayOption, check_output, fail, parse_today
+from routerwatch.cli.common import (
+    FailOnOption,
+    QuietOption,
+    ReportFormat,
+    TodayOption,
+    VerboseOption,
+    check_output,
+    fail,
+    gate,
+    parse_fail_on_or_fail,
+    parse_today,
+)
 from routerwatch.cli.readiness import (
     EXCEPTIONS_HELP,
     INVENTORY_HELP,
@@ -30,7 +43,15 @@ allowed to test. Public addresses are refused unless --allow-public. Probes are 
 logins, no exploit payloads, no credential guessing. The one exception is yours: with
 credentials stored by `routerwatch creds add`, each device they are bound to is logged into
 once and read (read-only allowlisted calls; see docs/credentials.md).
+
+More than 4096 addresses: the scan says how long it will take and needs --yes. Ctrl-C (or
+SIGTERM) stops the scan cleanly: the hosts that finished are assessed and written, the report
+marked partial, exit status 130. Exit status: 0 clean, 1 findings at or above --fail-on,
+2 usage error, 3 runtime error, 130 interrupted (docs/cli.md).
 """
+
+#: From this many addresses on, a scan needs --yes (it says how long it will take first).
+LARGE_SCOPE = 4096
 
 
 def scan(
@@ -102,16 +123,25 @@ def scan(
         None, "--output", "-o", help="Write the report to this file or directory."
     ),
     db: str | None = typer.Option(None, "--db", help="Knowledge base URL."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    fail_on: list[str] = FailOnOption,
+    yes: bool = typer.Option(
+        False, "--yes", "-y", help=f"Scan more than {LARGE_SCOPE} addresses without asking."
+    ),
+    quiet: bool = QuietOption,
+    verbose: bool = VerboseOption,
     upload_url: str | None = UploadOption,
     site: str = SiteOption,
     token: str | None = TokenOption,
     today: str | None = TodayOption,
 ) -> None:
     # The help text is SCAN_HELP, set below.
-    from routerwatch.cli.common import RichBar
+    import time
+
+    from routerwatch.cli.common import RichBar, detail, note, set_verbosity
     from routerwatch.scan.scope import ScopeError, default_gateway, parse_scope
 
+    set_verbosity(quiet, verbose)
+    thresholds = parse_fail_on_or_fail(fail_on)
     as_of = parse_today(today)
     given = list(targets or [])
     if gateway:
@@ -131,8 +161,13 @@ def scan(
         fail(str(exc))
     check_output(output, fmt.value)
     options = _options(ports, rate, concurrency, timeout, host_timeout, snmp_community, discover)
+    estimate = _estimate(len(scope), options)
+    if len(scope) > LARGE_SCOPE and not yes:
+        fail(f"{len(scope)} addresses to scan, {estimate}: add --yes to go ahead (or narrow "
+             "the targets)")
+    detail(f"{len(scope)} addresses, {len(options.ports)} ports each: {estimate}")
     from routerwatch.cli.runtime import emit, kb_errors, load_engines_or_fail, load_policy_or_fail
-    from routerwatch.pipeline import run_scan
+    from routerwatch.pipeline import ScanInterrupted, run_scan
 
     pol = load_policy_or_fail(policy)
     readiness = build_inputs(inventory, exceptions, plan, regulations)
@@ -140,19 +175,34 @@ def scan(
     credentials = _credentials(creds, creds_timeout, known_key, dns_allow, isp_dns)
 
     bar = RichBar(enabled=not quiet)
+    started = time.monotonic()
+    interrupted: ScanInterrupted | None = None
     try:
-        with kb_errors():
+        with kb_errors(), _sigterm_as_interrupt():
             report = run_scan(
                 scope, engines, targets=given, options=options, policy=pol, progress=bar,
                 kind="scan", today=as_of, readiness=readiness, credentials=credentials,
             )
+    except ScanInterrupted as exc:
+        interrupted, report = exc, exc.report
     finally:
         bar.finish()
+    detail(f"scanned and assessed in {time.monotonic() - started:.1f} s")
+    if not report.assessments and interrupted is None:
+        note(f"no host answered: none of the {len(scope)} address(es) had an open port of the "
+             "probed set or answered UPnP/SNMP (wrong range, host down or filtered)")
     emit(report, fmt.value, output)
+    if interrupted is not None:
+        from routerwatch.gate import EXIT_INTERRUPTED
+
+        where = f" to {output}" if output is not None else ""
+        fail(f"interrupted: the scan stopped; the {interrupted.finished} host(s) that finished "
+             f"were written{where}, marked partial", EXIT_INTERRUPTED)
     if upload_url:
         from routerwatch.cli.upload import upload
 
         upload(report, upload_url, site, token)
+    gate(report, thresholds)
 
 
 scan.__doc__ = SCAN_HELP
@@ -228,14 +278,51 @@ def _options(
         if not parsed or any(not 0 < p < 65536 for p in parsed):
             fail(f"--ports: ports must be 1-65535: {ports!r}")
         kwargs["ports"] = parsed
-    for name, value, low in (
-        ("rate", rate, 0.1),
-        ("host_concurrency", concurrency, 1),
-        ("probe_timeout", timeout, 0.05),
-        ("host_timeout", host_timeout, 0.1),
+    for flag, name, value, low in (
+        ("--rate", "rate", rate, 0.1),
+        ("--concurrency", "host_concurrency", concurrency, 1),
+        ("--timeout", "probe_timeout", timeout, 0.05),
+        ("--host-timeout", "host_timeout", host_timeout, 0.1),
     ):
         if value is not None:
             if value < low:
-                fail(f"--{name.replace('_', '-')} must be at least {low}")
+                fail(f"{flag} must be at least {low}")
             kwargs[name] = value
     return ScanOptions(**kwargs)  # type: ignore[arg-type]
+
+
+def _estimate(hosts: int, options: ScanOptions) -> str:
+    """How long a scan of ``hosts`` addresses takes: at least the rate limit's time for every
+    connection, at most every host using its whole time budget."""
+    low = hosts * len(options.ports) / options.rate
+    rounds = -(-hosts // max(1, options.host_concurrency))
+    high = max(low, rounds * options.host_timeout)
+    return f"about {_duration(low)} to {_duration(high)}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops the scan like Ctrl-C (the partial report is written), then is restored."""
+    import os
+    import signal
+
+    def forward(signum: int, frame: object) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, forward)
+    except ValueError:  # not the main thread (in-process tests): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -10,6 +10,11 @@ class KBError(Exception):
     """
 
 
+class KBUnreachable(KBError):
+    """A sync source cannot be reached (no network, DNS failure, connection refused): a
+    runtime failure, said at once instead of after minutes of retries."""
+
+
 class RecordError(ValueError):
     """A parser's complaint about one record; the importer adds the file name."""
 

@@ -32,6 +32,7 @@ class ImportResult:
     files: list[tuple[str, str, int]] = field(default_factory=list)  # (path, source, records)
     skipped: list[str] = field(default_factory=list)  # folder files that are not KB data
     notes: list[str] = field(default_factory=list)
+    dropped_versions: int = 0  # CVE 5 CNA version entries naming another product, dropped
 
     def summary(self) -> str:
         parts = [f"{n} {s}" for s, n in sorted(self.counts.items())]
@@ -145,15 +146,28 @@ def import_file(
     from routerwatch.kb import bundle
 
     reader.check_size(path, max_size)
-    _, head = reader.sniff(path)
+    kind, head = reader.sniff(path)
     if reader.is_bundle(head):
         counts = bundle.import_bundle(writer, path, max_size)
         result.counts.update(counts)
         result.files.append((str(path), "bundle", sum(counts.values())))
         return
-    if not explicit and not _looks_like_data(head):
-        result.skipped.append(str(path))
-        return
+    # the type from the first bytes (streamed): junk is refused before the file is read whole
+    blank = not head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if blank and len(head) < reader.SNIFF_BYTES:
+        raise KBError(f"{path}: empty file")
+    if not blank and not _looks_like_data(head):
+        if not explicit:
+            result.skipped.append(str(path))
+            return
+        raise KBError(
+            f"{path}: not knowledge-base data (it starts with neither JSON nor an EPSS CSV "
+            "header; expected NVD API 2.0 JSON, CVE JSON 5, CISA KEV JSON, EPSS CSV or a "
+            "routerwatch bundle)"
+        )
+    binary = head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head
+    if explicit and binary and kind is None:  # (compressed: the bomb check reads it bounded)
+        reader.decode(head, str(path))  # UTF-16/32 or binary: its one-line error, now
     doc = reader.parse(reader.read_bytes(path, max_size), str(path))
     source, count = apply_document(writer, doc, explicit)
     if source is None:
@@ -199,6 +213,15 @@ def import_paths(
             except SQLAlchemyError as exc:
                 raise KBError(f"database error while importing: {_short(exc)}") from None
             result.notes.extend(writer.skipped)
+            if writer.dropped_versions:
+                shown = ", ".join(sorted(set(writer.dropped_in))[:5])
+                more = len(set(writer.dropped_in)) - 5
+                result.dropped_versions = writer.dropped_versions
+                result.notes.append(
+                    f"dropped {writer.dropped_versions} CVE 5 affected version entries that "
+                    f"name another product (CNA data errors, e.g. \"AutoCAD 2021\" on a "
+                    f"router) in {shown}" + (f" and {more} more" if more > 0 else "")
+                )
     except SQLAlchemyError as exc:
         raise KBError(f"database error while importing: {_short(exc)}") from None
     finally:

@@ -88,13 +88,17 @@ def check_size(path: Path, max_size: int) -> int:
     return size
 
 
+#: How much of a file decides its type (the rest is read only when it is KB data).
+SNIFF_BYTES = 4096
+
+
 def sniff(path: Path) -> tuple[str | None, bytes]:
-    """(compression, first decompressed bytes) of a file."""
+    """(compression, first SNIFF_BYTES decompressed bytes) of a file."""
     try:
         with path.open("rb") as raw:
             kind = compression(raw.read(6))
         with open_stream(path, kind) as stream:
-            return kind, stream.read(256)
+            return kind, stream.read(SNIFF_BYTES)
     except DECOMPRESS_ERRORS as exc:
         raise KBError(f"{path}: corrupt or truncated compressed data: {_why(exc)}") from None
 

@@ -32,11 +32,12 @@ def _parse(text: str | None) -> datetime | None:
     return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
-def _age_days(newest: str | None, last_sync: str | None, now: datetime) -> float | None:
-    moments = [m for m in (_parse(newest), _parse(last_sync)) if m is not None]
-    if not moments:
+def _age_days(now: datetime, *moments: str | None) -> float | None:
+    """Days since the latest of ``moments`` (ISO texts; None ones ignored), None if none."""
+    parsed = [m for m in map(_parse, moments) if m is not None]
+    if not parsed:
         return None
-    return round((now - max(moments)).total_seconds() / 86400, 1)
+    return round((now - max(parsed)).total_seconds() / 86400, 1)
 
 
 def _scalar(conn: Connection, query: Any) -> Any:
@@ -72,14 +73,17 @@ def source_figures(conn: Connection, now: datetime) -> dict[str, dict[str, Any]]
         entry = figures[source]
         entry["last_import"] = state["last_import"]
         entry["last_sync"] = state["last_sync"]
-        entry["age_days"] = _age_days(entry["newest"], state["last_sync"], now)
+        if source == "epss" and entry["newest"] is None:
+            # the scores' own date (FIRST's score_date), never the import date: unknown if absent
+            entry["newest"] = state["meta"].get("score_date")
+        # KEV: the catalog's release date counts too (a catalog with no new entry is current)
+        released = state["meta"].get("date_released") if source == "kev" else None
+        entry["age_days"] = _age_days(now, entry["newest"], state["last_sync"], released)
         if source == "nvd":
             entry["sync_cursor"] = state["sync_cursor"]
         for key in ("catalog_version", "date_released", "model_version", "score_date"):
             if key in state["meta"]:
                 entry[key] = state["meta"][key]
-        if source == "epss" and entry["newest"] is None:
-            entry["newest"] = state["meta"].get("score_date")
     return figures
 
 
@@ -122,18 +126,34 @@ def freshness(sources: dict[str, dict[str, Any]]) -> datetime | None:
     return None
 
 
+SOURCE_NAMES = {"nvd": "NVD", "cve5": "CVE 5", "kev": "KEV", "epss": "EPSS"}
+
+
+def oldest_source(sources: dict[str, dict[str, Any]]) -> tuple[str, float] | None:
+    """The source (with records) whose data is oldest, and its age in days; a source whose
+    data date is unknown (EPSS without a score date) is not counted, None when no source has
+    an age. The oldest one drives the staleness warning."""
+    aged = [(s, sources[s]["age_days"]) for s in SOURCES
+            if sources[s]["records"] and sources[s]["age_days"] is not None]
+    if not aged:
+        return None
+    return max(aged, key=lambda pair: pair[1])
+
+
 def build_status(conn: Connection, database: str, now: datetime | None = None) -> dict[str, Any]:
     moment = _naive(now)
     sources = source_figures(conn, moment)
     empty = not any(s["records"] for s in sources.values()) and not sources["nvd"]["rejected"]
     fresh = freshness(sources)
-    age = None if fresh is None else round((moment - fresh).total_seconds() / 86400, 1)
+    oldest = oldest_source(sources)
+    age = None if oldest is None else oldest[1]
     status: dict[str, Any] = {
         "database": database,
         "generated": iso(moment),
         "empty": empty,
         "newest_data": iso(fresh) if fresh else None,
-        "age_days": age,
+        "age_days": age,  # of the oldest source (see oldest_source)
+        "oldest_source": None if oldest is None else oldest[0],
         "max_age_days": KB_MAX_AGE_DAYS,
         "stale": age is not None and age > KB_MAX_AGE_DAYS,
         "sources": sources,
@@ -144,12 +164,22 @@ def build_status(conn: Connection, database: str, now: datetime | None = None) -
     return status
 
 
+def _source_date(entry: dict[str, Any]) -> str:
+    newest = entry.get("newest") or entry.get("last_sync")
+    return str(newest)[:10] if newest else "date unknown"
+
+
 def warning_text(status: dict[str, Any]) -> str | None:
+    """One line when the oldest source is older than the limit, naming every source's date."""
     if not status["stale"]:
         return None
-    nvd_sync = status["sources"]["nvd"]["last_sync"]
+    sources = status["sources"]
+    oldest = status.get("oldest_source") or "nvd"
+    dates = ", ".join(
+        f"{SOURCE_NAMES[s]} {_source_date(sources[s])}" for s in SOURCES if sources[s]["records"]
+    )
     return (
-        f"the knowledge base is {status['age_days']:.0f} days old (newest data "
-        f"{status['newest_data'][:10]}, last NVD sync {nvd_sync[:10] if nvd_sync else 'never'}; "
-        f"limit {KB_MAX_AGE_DAYS} days): run `routerwatch kb sync` or import a newer bundle"
+        f"the knowledge base is {status['age_days']:.0f} days old ({SOURCE_NAMES[oldest]} is "
+        f"the oldest source; newest data: {dates}; limit {KB_MAX_AGE_DAYS} days): run "
+        "`routerwatch kb sync` or import a newer bundle"
     )

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from routerwatch.kb import index
 from routerwatch.kb.schema import TABLES, kev
+from routerwatch.kb.sources.cve5 import DROPPED
 from routerwatch.kb.state import get_state, iso, put_state, utcnow
 
 BATCH = 2000
@@ -64,8 +65,15 @@ class Writer:
         self.skipped: list[str] = []  # notes about data not applied (older KEV catalog)
         self.indexed = 0  # records re-filed in the match index
         self._builder: index._Builder | None = None
+        # CVE 5 CNA version entries dropped for naming another product (sources.cve5)
+        self.dropped_versions = 0
+        self.dropped_in: list[str] = []
 
     def add(self, source: str, row: dict[str, Any]) -> None:
+        dropped = row.pop(DROPPED, 0)
+        if dropped:
+            self.dropped_versions += dropped
+            self.dropped_in.append(row["cve_id"])
         pending = self._pending[source]
         old = pending.get(row["cve_id"])
         if old is None or _version(source, row) >= _version(source, old):

@@ -1,8 +1,11 @@
 """CycloneDX 1.6 (JSON) with VEX: devices as hardware, their firmware, and the CVEs judged.
 
-Each device is a ``device`` component (manufacturer = vendor, name = model, version = hardware
-revision) with a nested ``firmware`` component (version = firmware string). Each finding is a
-vulnerability that ``affects`` the firmware component, with this VEX mapping (docs/reports.md):
+Each device is a ``device`` component (manufacturer = vendor, name = model, or "<vendor>
+device" when only the vendor is known; version = hardware revision; ``cpe`` the hardware CPE in
+NVD's naming when vendor and model are known) with a nested ``firmware`` component (version =
+firmware string; ``cpe`` the firmware's ``o`` CPE; ``purl`` for open firmware projects).
+Each finding is a vulnerability that ``affects`` the firmware component, with this VEX
+mapping (docs/reports.md):
 
 =============  ====================  =================================================
 finding        analysis.state        analysis extras
@@ -34,6 +37,7 @@ from typing import Any
 
 import orjson
 
+from routerwatch.assess.remediation import user_version
 from routerwatch.models import Assessment, Finding, Report
 from routerwatch.report.readiness import readiness_properties
 from routerwatch.report.summary import host_name, severity_of
@@ -65,15 +69,72 @@ def _timestamp(text: str) -> str | None:
         return None
 
 
+_CPE_SPECIAL = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def _cpe_value(text: str | None) -> str:
+    """One CPE 2.3 formatted-string value: lower case, spaces as ``_``, every other special
+    character backslash-escaped (NISTIR 7695 §6.2); ``*`` (any) when unknown. A few lines,
+    not a library: the one CPE package on PyPI parses names but does not bind new ones."""
+    if not text or not text.strip():
+        return "*"
+    value = "_".join(text.strip().lower().split())
+    return _CPE_SPECIAL.sub(lambda m: "\\" + m.group(), value)
+
+
+def device_cpes(a: Assessment) -> tuple[str | None, str | None]:
+    """(hardware CPE, firmware CPE) of a device whose vendor and model are known, in NVD's
+    naming (``cpe:2.3:h:tp-link:archer_ax21:3:...``, ``cpe:2.3:o:tp-link:archer_ax21_firmware:
+    1.1.4...``); (None, None) otherwise (routerwatch does not guess)."""
+    from routerwatch.identity import nvd_vendor_ids
+
+    ident = a.identity
+    if not ident.vendor or not ident.model:
+        return None, None
+    texts = (ident.vendor, ident.model, ident.hardware or "", ident.firmware or "")
+    if not all(t.isascii() and t.isprintable() for t in texts):
+        return None, None  # a CPE holds printable ASCII only: no name rather than a wrong one
+    ids = nvd_vendor_ids(ident.vendor)
+    vendor = _cpe_value(ids[0] if ids else ident.vendor)
+    product = _cpe_value(ident.model)
+    tail = ":*:*:*:*:*:*:*"
+    hardware = f"cpe:2.3:h:{vendor}:{product}:{_cpe_value(ident.hardware)}{tail}"
+    firmware = f"cpe:2.3:o:{vendor}:{product}_firmware:{_cpe_value(ident.firmware)}{tail}"
+    return hardware, firmware
+
+
+def firmware_purl(a: Assessment) -> str | None:
+    """A package URL where one exists: devices running an open firmware project (OpenWrt,
+    DD-WRT, ...) with a known version, as ``pkg:generic/<project>@<version>``."""
+    ident = a.identity
+    if not ident.os or not ident.firmware:
+        return None
+    from packageurl import PackageURL
+
+    name = "-".join(ident.os.lower().split())
+    return str(PackageURL(type="generic", name=name, version=ident.firmware.strip()))
+
+
+def device_label(a: Assessment) -> str:
+    """The device component's name: its model, else "<vendor> device", else "unknown device"."""
+    ident = a.identity
+    if ident.model:
+        return ident.model
+    return f"{ident.vendor} device" if ident.vendor else "unknown device"
+
+
 def _device(a: Assessment, index: int) -> tuple[Json, str, str | None]:
     """(device component, firmware bom-ref, firmware version)."""
     ident = a.identity
     ref = f"device-{index + 1}"
     maker = {"name": ident.vendor} if ident.vendor else None
+    hardware_cpe, firmware_cpe = device_cpes(a)
     firmware: Json = {"bom-ref": f"{ref}-firmware", "type": "firmware",
-                      "name": f"{ident.model or 'unknown device'} firmware"}
+                      "name": f"{device_label(a)} firmware"}
     _put(firmware, "version", ident.firmware or None)
     _put(firmware, "manufacturer", maker)
+    _put(firmware, "cpe", firmware_cpe)
+    _put(firmware, "purl", firmware_purl(a))
     pairs: list[tuple[str, str | None]] = [
         ("address", host_name(a, index)),
         ("open_ports", ",".join(str(p) for p in a.open_ports)),
@@ -98,9 +159,10 @@ def _device(a: Assessment, index: int) -> tuple[Json, str, str | None]:
         ("indicator", f"{i.rule} ({i.kind}, certainty {i.certainty}): {i.title}")
         for i in a.indicators
     ]
-    device: Json = {"bom-ref": ref, "type": "device", "name": ident.model or "unknown device",
+    device: Json = {"bom-ref": ref, "type": "device", "name": device_label(a),
                     "components": [firmware]}
     _put(device, "version", ident.hardware or None)
+    _put(device, "cpe", hardware_cpe)
     _put(device, "manufacturer", maker)
     _put(device, "description", ident.label())
     _put(device, "properties", _props(pairs))
@@ -138,7 +200,7 @@ def _vulnerability(f: Finding, a: Assessment, firmware_ref: str, firmware_versio
     if f.status != "not_affected":
         recommendations = [x.text for x in a.actions if f.cve in x.clears]
     if f.fixed_in and f.status != "not_affected" and not recommendations:
-        recommendations.append(f"Update the firmware to {f.fixed_in} or later.")
+        recommendations.append(f"Update the firmware to {user_version(f.fixed_in)}.")
     _put(vuln, "description", f.description or None)
     _put(vuln, "recommendation", " ".join(recommendations) or None)
     target: Json = {"ref": firmware_ref}

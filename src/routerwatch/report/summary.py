@@ -13,7 +13,8 @@ Definitions (documented in docs/reports.md):
   level ``partly`` or ``no``: "no known CVEs" cannot be said of them).
 - ``by_vendor``: devices per vendor ("unknown" when the vendor is unknown), most first.
 - ``by_severity``: ``affected`` and ``possible`` findings (device, CVE pairs) per severity.
-- ``top_actions``: the actions of all devices, equal ones merged, most urgent first (at most 10).
+- ``top_actions``: the actions of all devices, equal ones merged, updates another update of the
+  same vendor covers folded into it, most urgent first (at most 10; see :func:`top_actions`).
 """
 
 from __future__ import annotations
@@ -77,9 +78,16 @@ def by_vendor(report: Report) -> dict[str, int]:
 
 
 def top_actions(report: Report, limit: int = TOP_ACTIONS) -> list[dict[str, Any]]:
-    """Actions of all devices, merged when kind and text are equal, most urgent first."""
+    """Actions of all devices, most urgent first: equal ones (kind and text) merged, and an
+    update whose CVEs another update of the same vendor clears folded into that one (its
+    devices join it; ``folded`` keeps the texts folded in).
+
+    Order (the same in every format): isolating compromised devices first, then what follows
+    isolation on them (factory reset), then updates (most CVEs cleared first), replacements,
+    disabling services, reviews; within a kind, more devices first."""
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     members: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
+    vendors: dict[tuple[str, str], set[str]] = {}
     for index, a in enumerate(report.assessments):
         for act in a.actions:
             key = (act.kind, act.text)
@@ -94,6 +102,7 @@ def top_actions(report: Report, limit: int = TOP_ACTIONS) -> list[dict[str, Any]
                 }
             entry["priority"] = min(entry["priority"], act.priority)
             seen = members.setdefault(key, (set(), set()))  # membership in O(1), not O(hosts)
+            vendors.setdefault(key, set()).add((a.identity.vendor or "").lower())
             name = host_name(a, index)
             if name not in seen[0]:
                 seen[0].add(name)
@@ -102,10 +111,12 @@ def top_actions(report: Report, limit: int = TOP_ACTIONS) -> list[dict[str, Any]
                 if c not in seen[1]:
                     seen[1].add(c)
                     entry["clears"].append(c)
+    _fold_updates(merged, members, vendors)
     ordered = sorted(
         merged.values(),
         key=lambda e: (
             KIND_URGENCY.get(e["kind"], len(KIND_URGENCY)),
+            e["priority"] if e["kind"] == "isolate" else 0,  # isolate, then factory reset
             -len(e["clears"]) if e["kind"] == "update" else 0,
             -len(e["hosts"]),
             e["priority"],
@@ -113,6 +124,41 @@ def top_actions(report: Report, limit: int = TOP_ACTIONS) -> list[dict[str, Any]
         ),
     )
     return ordered[:limit]
+
+
+def _fold_updates(
+    merged: dict[tuple[str, str], dict[str, Any]],
+    members: dict[tuple[str, str], tuple[set[str], set[str]]],
+    vendors: dict[tuple[str, str], set[str]],
+) -> None:
+    """Fold each update into the update of the same (known) vendor that clears a superset of
+    its CVEs and the most CVEs (one firmware target for them all)."""
+    updates = [k for k in merged if k[0] == "update" and members[k][1]
+               and len(vendors[k]) == 1 and "" not in vendors[k]]
+    updates.sort(key=lambda k: (-len(members[k][1]), k[1]))
+    by_cve: dict[str, list[tuple[str, str]]] = {}
+    for k in updates:
+        for cve in members[k][1]:
+            by_cve.setdefault(cve, []).append(k)
+    folded: set[tuple[str, str]] = set()
+    for k in reversed(updates):  # smallest first: each into the biggest that covers it
+        cves = members[k][1]
+        for big in by_cve[next(iter(cves))]:  # biggest first
+            if big == k or big in folded or vendors[big] != vendors[k]:
+                continue
+            if len(members[big][1]) < len(cves) or not cves <= members[big][1]:
+                continue
+            entry, small = merged[big], merged[k]
+            for host in small["hosts"]:
+                if host not in members[big][0]:
+                    members[big][0].add(host)
+                    entry["hosts"].append(host)
+            entry.setdefault("folded", []).extend([small["text"], *small.get("folded", [])])
+            entry["priority"] = min(entry["priority"], small["priority"])
+            folded.add(k)
+            break
+    for k in folded:
+        del merged[k]
 
 
 def needs_replacing(a: Assessment) -> bool:

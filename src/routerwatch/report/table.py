@@ -7,6 +7,7 @@ Rich markup, so a banner can neither inject markup nor terminal escape sequences
 from __future__ import annotations
 
 import io
+from collections.abc import Collection
 
 from rich import box
 from rich.console import Console, Group
@@ -37,6 +38,21 @@ SEVERITY_STYLE = {
 }
 
 
+def whole_items(items: list[str], width: int) -> str:
+    """``a, b, c and 4 more``: as many whole items (addresses) as fit in ``width``; an item
+    is never cut short."""
+    shown: list[str] = []
+    used = 0
+    for n, item in enumerate(items):
+        rest = len(items) - n - 1
+        tail = len(f" and {rest} more") if rest else 0
+        if shown and used + 2 + len(item) + tail > width:
+            return ", ".join(shown) + f" and {len(items) - len(shown)} more"
+        shown.append(item)
+        used += len(item) + (2 if len(shown) > 1 else 0)
+    return ", ".join(shown)
+
+
 def _t(text: str, style: str = "") -> Text:
     return Text(printable(text), style=style)
 
@@ -45,9 +61,8 @@ def _freshness(info: dict[str, object]) -> str:
     """ "228 records, newest 2026-07-05" from one source of `kb status`."""
     records = info.get("records")
     text = f"{records} records" if records is not None else "?"
-    newest = info.get("newest") or info.get("last_sync") or info.get("last_import")
-    if newest:
-        text += f", newest {str(newest)[:10]}"
+    newest = info.get("newest") or info.get("last_sync")  # never the import date
+    text += f", newest {str(newest)[:10]}" if newest else ", data date unknown"
     return text
 
 
@@ -106,7 +121,7 @@ def _summary_panel(report: Report, width: int) -> Panel:
             lines.append(
                 _t(
                     f"replace at {site['site']}: {site['replace_count']} of {site['devices']} "
-                    f"devices ({shorten(', '.join(site['to_replace']), 80)})"
+                    f"devices ({whole_items(site['to_replace'], 80)})"
                 )
             )
     return Panel(
@@ -239,19 +254,25 @@ def _actions_table(report: Report, width: int) -> Table | None:
     if not actions:
         return None
     table = Table(title="Top actions", title_justify="left", box=box.SIMPLE_HEAD, width=width)
+    rows = []
+    for act in actions:
+        hosts = [printable(h) for h in act["hosts"]]
+        rows.append(hosts[:3] + ([f"+{len(hosts) - 3} more"] if len(hosts) > 3 else []))
+    # the Devices column as wide as its longest address (an IPv6 address is 39): never cut
+    devices = max(10, *(len(h) for r in rows for h in r))
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Kind", no_wrap=True)
     table.add_column("Action", ratio=4, overflow="fold")
-    table.add_column("Devices", ratio=1, min_width=16, overflow="ellipsis")
-    for n, act in enumerate(actions, 1):
-        hosts = act["hosts"]
-        shown = "\n".join(hosts[:3]) + (f"\n+{len(hosts) - 3} more" if len(hosts) > 3 else "")
-        table.add_row(str(n), _t(act["kind"], "bold"), _t(act["text"]), _t(shown))
+    table.add_column("Devices", width=devices, no_wrap=True)
+    for n, (act, shown) in enumerate(zip(actions, rows, strict=True), 1):
+        table.add_row(str(n), _t(act["kind"], "bold"), _t(act["text"]), Text("\n".join(shown)))
     return table
 
 
-def print_table(report: Report, console: Console) -> None:
-    """Print the terminal view of the report to ``console`` (at most 120 columns wide)."""
+def print_table(report: Report, console: Console, *, shown: Collection[str] = ()) -> None:
+    """Print the terminal view of the report to ``console`` (at most 120 columns wide).
+
+    ``shown``: warnings the caller already told the user (they are not repeated)."""
     width = min(WIDTH, console.width)
     console.print(_summary_panel(report, width))
     if report.assessments:
@@ -265,6 +286,8 @@ def print_table(report: Report, console: Console) -> None:
     if readiness is not None:
         console.print(readiness, width=width)
     for warning in report.warnings:
+        if warning in shown:
+            continue
         line = Text("warning: ", style="yellow")
         line.append(printable(warning))
         console.print(line)

@@ -186,7 +186,8 @@ class _Scan:
                 except (OSError, TimeoutError) as exc:
                     state.error(f"{label}: {http.describe_error(exc, o.probe_timeout)}")
                 except Exception as exc:  # a hostile device must not end the scan
-                    state.error(f"{label}: unexpected {type(exc).__name__}: {exc}")
+                    # user terms in the report, never Python's exception text
+                    state.error(f"{label}: {http.describe_error(exc, o.probe_timeout)}")
 
         async with asyncio.TaskGroup() as group:
             if o.upnp:
@@ -340,10 +341,14 @@ def _raise_fd_limit(wanted: int) -> int:
 
 
 async def scan_async(
-    scope: Scope, options: ScanOptions | None = None, progress: Progress | None = None
+    scope: Scope,
+    options: ScanOptions | None = None,
+    progress: Progress | None = None,
+    collected: list[Observation] | None = None,
 ) -> list[Observation]:
     """Scan every host of the scope; one Observation per host that had an open port or
-    answered UPnP/SNMP, in address order."""
+    answered UPnP/SNMP, in address order. ``collected`` (optional) gets each Observation as
+    its host finishes, so a caller keeps what finished when the scan is interrupted."""
     options = options or ScanOptions()
     progress = progress or NullProgress()
     total = len(scope)
@@ -364,6 +369,8 @@ async def scan_async(
                 observation = await job.host(address)
                 if observation is not None:
                     results.append((index, observation))
+                    if collected is not None:
+                        collected.append(observation)
                 progress.advance()
 
         async with asyncio.TaskGroup() as group:
@@ -376,7 +383,12 @@ async def scan_async(
 
 
 def scan(
-    scope: Scope, options: ScanOptions | None = None, progress: Progress | None = None
+    scope: Scope,
+    options: ScanOptions | None = None,
+    progress: Progress | None = None,
+    collected: list[Observation] | None = None,
 ) -> list[Observation]:
-    """Blocking wrapper of :func:`scan_async` (runs its own event loop)."""
-    return asyncio.run(scan_async(scope, options, progress))
+    """Blocking wrapper of :func:`scan_async` (runs its own event loop; Ctrl-C cancels the
+    probes, closes every socket and raises KeyboardInterrupt, ``collected`` holding what
+    finished)."""
+    return asyncio.run(scan_async(scope, options, progress, collected))

@@ -98,6 +98,7 @@ def report_document(report: Report, summary: Mapping[str, Any] | None = None) ->
         kb_snapshot=report.kb_snapshot,
         policy=report.policy,
         elapsed=report.elapsed,
+        partial=report.partial,
         warnings=report.warnings,
         summary=dict(summary or {}),
         hosts=report.assessments,
@@ -118,6 +119,7 @@ def report_from_document(doc: ReportDocument) -> Report:
         run_id=doc.run_id,
         kb_snapshot=doc.kb_snapshot,
         today=doc.today,
+        partial=doc.partial,
     )
 
 

@@ -51,6 +51,7 @@ class ReportDocument(Struct, frozen=True, gc=False, kw_only=True):
     kb_snapshot: KbSnapshot | None = None
     policy: str | None = None
     elapsed: Seconds = 0.0
+    partial: bool = False  # interrupted: only the hosts that finished (see Report.partial)
     warnings: tuple[str, ...] = ()
     summary: dict[str, Any] = field(default_factory=dict)
     hosts: tuple[Assessment, ...]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +21,61 @@ from routerwatch.kb.sources.common import (
 )
 
 NAME = "cve5"
+#: Row key (not a column) counting the CNA version entries dropped for naming another product;
+#: the writer takes it out and counts it (kb import says how many).
+DROPPED = "dropped_versions"
 CVSS_KEYS = (("cvssV4_0", "4.0"), ("cvssV3_1", "3.1"), ("cvssV3_0", "3.0"), ("cvssV2_0", "2.0"))
+
+
+#: Words a version text may hold besides numbers (and the product's own name).
+VERSION_WORDS = frozenset({
+    "build", "builds", "beta", "alpha", "release", "released", "rel", "stable", "hotfix", "patch",
+    "patched", "update", "updated", "firmware", "software", "version", "versions", "before",
+    "prior", "earlier", "through", "including", "included", "below", "later", "above", "from",
+    "until", "latest", "current", "unknown", "unspecified", "unaffected", "affected", "series",
+    "all", "and", "or", "to", "up", "the", "of", "with", "without", "each", "every", "model",
+    "models", "hardware", "revision", "revisions", "rev", "edition", "preview", "candidate",
+    "nightly", "snapshot", "master", "main", "trunk", "branch", "multiple", "various", "other",
+    "any", "none", "lts", "esr", "final", "service", "pack", "region", "global", "international",
+    "europe", "china", "japan", "korea", "americas", "north", "south", "east", "west", "only",
+    "except", "fixed", "fix", "range", "ranges", "date", "dated", "devices", "device", "router",
+    "routers", "upgrade", "upgrades",
+})
+_TOKENS = re.compile(r"[\s/,&;:()\[\]]+")
+_LETTERS = re.compile(r"[^a-z0-9]+")
+
+
+def names_other_product(text: str, item: dict[str, Any]) -> bool:
+    """True when a version text names a product other than the entry's own: a stand-alone
+    word of four or more letters, not an upper-case code ("AAZF"), that is neither version
+    vocabulary nor part of the entry's vendor or product ("R.47.0.0 AutoCAD 2021" on a TP-Link
+    Archer AX21 entry; "OpenWrt 19.07" on a chipset SDK entry)."""
+    own = _LETTERS.sub("", f"{item.get('vendor') or ''} {item.get('product') or ''}".lower())
+    for token in _TOKENS.split(text):
+        if len(token) < 4 or not token.isalpha() or token.isupper():
+            continue
+        low = token.lower()
+        if low not in VERSION_WORDS and low not in own:
+            return True
+    return False
+
+
+def clean_affected(item: Any) -> tuple[Any, int]:
+    """A CNA ``affected`` entry without the version entries that name another product, and
+    how many were dropped (the entry itself is dropped when none is left)."""
+    if not isinstance(item, dict) or not isinstance(item.get("versions"), list):
+        return item, 0
+    kept, dropped = [], 0
+    for v in item["versions"]:
+        texts = [v.get(k) for k in ("version", "lessThan", "lessThanOrEqual")] \
+            if isinstance(v, dict) else []
+        if any(isinstance(t, str) and names_other_product(t, item) for t in texts):
+            dropped += 1
+        else:
+            kept.append(v)
+    if not dropped:
+        return item, 0
+    return ({**item, "versions": kept} if kept else None), dropped
 
 
 def detect(doc: Any) -> bool:
@@ -84,10 +139,15 @@ def parse_record(doc: Any, index: int | None = None) -> dict[str, Any]:
     vendors: list[str] = []
     refs: list[str] = []
     cwes: list[str] = []
-    for container in containers:
+    dropped = 0
+    for n, container in enumerate(containers):
         items = container.get("affected") or []
         if not isinstance(items, list):
             raise RecordError("an 'affected' is not a list", index, cve_id)
+        if n == 0:  # the CNA's entries: drop versions that name another product (counted)
+            cleaned = [clean_affected(item) for item in items]
+            dropped = sum(d for _, d in cleaned)
+            items = [item for item, _ in cleaned if item is not None]
         affected.extend(items)
         for item in items:
             if isinstance(item, dict):
@@ -118,5 +178,6 @@ def parse_record(doc: Any, index: int | None = None) -> dict[str, Any]:
         "refs": dumps(unique(refs)),
         "cwes": dumps(unique(cwes)),
         "data": dumps(doc),
+        DROPPED: dropped,
     }
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from routerwatch import __version__, jsontext
-from routerwatch.kb.errors import KBError
+from routerwatch.kb.errors import KBError, KBUnreachable
 from routerwatch.kb.reader import human
 
 RETRY_STATUS = frozenset({403, 408, 429, 500, 502, 503, 504})
@@ -92,6 +92,10 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, moment.timestamp() - (time.time() if now is None else now))
 
 
+class Unreachable(Exception):
+    """The connection itself failed (refused, no route, DNS): nothing answered."""
+
+
 class Transient(Exception):
     """A failure worth retrying (5xx/429/403, timeout, broken or truncated body)."""
 
@@ -110,6 +114,7 @@ class Fetcher:
     max_bytes: int = 64 * 1024 * 1024
     deadline: float = 300.0  # seconds for one whole response
     requests: int = 0
+    answered: int = 0  # responses received: a connection failure before any is "cannot reach"
 
     def get_bytes(self, url: str, params: Mapping[str, Any] | None = None,
                   headers: Mapping[str, str] | None = None, max_bytes: int | None = None) -> bytes:
@@ -131,6 +136,15 @@ class Fetcher:
             try:
                 body = self._once(url, params, headers, limit)
                 return decode(body) if decode else body
+            except Unreachable as exc:
+                if not self.answered:  # offline, DNS, firewall: say so now, do not retry
+                    host = httpx.URL(url).host
+                    raise KBUnreachable(
+                        f"cannot reach {host} ({exc}): check the network connection or proxy "
+                        "(HTTPS_PROXY); without internet, import a bundle: `routerwatch kb "
+                        "import FILE` (made with `kb export` elsewhere)"
+                    ) from None
+                last = str(exc)  # it answered before: a blip worth retrying
             except Transient as exc:
                 last, retry_after = str(exc), exc.retry_after
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -153,6 +167,7 @@ class Fetcher:
         started = time.monotonic()
         try:
             with self.client.stream("GET", url, params=params, headers=headers) as response:
+                self.answered += 1
                 status = response.status_code
                 if status in RETRY_STATUS:
                     raise Transient(f"HTTP {status}", response.headers.get("retry-after"))
@@ -168,15 +183,32 @@ class Fetcher:
                         raise Transient(f"response took longer than {self.deadline:.0f} s")
                     chunks.append(chunk)
                 return b"".join(chunks)
-        except httpx.TimeoutException as exc:
-            raise Transient(f"timed out ({type(exc).__name__})") from None
+        except httpx.ConnectTimeout:
+            raise Unreachable("no answer to the connection attempt") from None
+        except httpx.ConnectError as exc:
+            raise Unreachable(_reason(exc)) from None
+        except httpx.TimeoutException:
+            raise Transient("timed out waiting for the server") from None
         except httpx.HTTPError as exc:
-            raise Transient(f"{type(exc).__name__}: {exc}") from None
+            raise Transient(f"transfer failed: {_reason(exc)}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """The system's words for a network failure ("connection refused"), not Python's."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror.lower()
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc)
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "host name not found"
+    return text.split("]")[-1].strip().lower() or "connection failed"
 
 
 def make_client(timeout: float = 60.0) -> httpx.Client:
     return httpx.Client(
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 20.0)),
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         follow_redirects=True,
         headers={"User-Agent": f"routerwatch/{__version__}"},
     )

@@ -346,8 +346,9 @@ def describe_error(exc: BaseException, budget: float | None = None) -> str:
     if isinstance(exc, ssl.SSLError):
         return f"TLS failed ({_short(exc)})"
     if isinstance(exc, ConnectionError | OSError):
-        return f"connection failed ({_short(exc)})"
-    return f"{type(exc).__name__}: {_short(exc)}"
+        # the system's words ("Connection refused"), not Python's ("[Errno 111] ...")
+        return f"connection failed ({(exc.strerror or _short(exc)).lower()})"
+    return "the device's answer could not be read (malformed or unexpected reply)"
 
 
 def _short(exc: BaseException) -> str:
