@@ -24,6 +24,7 @@ from routerwatch.server.store import schema as t
 from routerwatch.server.timeutil import now, utc
 
 ROLES = ("viewer", "operator", "admin")
+AGENT_ROLE = "agent"  # an enrolled agent's or sensor's credential: its own endpoints only
 CACHE_SECONDS = 30.0
 _hasher = PasswordHasher()
 
@@ -43,6 +44,8 @@ class Principal:
     system: bool = False  # the token's organisation may manage the knowledge base
 
     def allows(self, role: str) -> bool:
+        if AGENT_ROLE in (self.role, role):
+            return self.role == role
         return ROLES.index(self.role) >= ROLES.index(role)
 
 
@@ -64,7 +67,7 @@ def _digest(token: str) -> str:
 def create_token(conn: Connection, org_id: int, name: str, role: str, *,
                  expires_in: timedelta | None = None, created_by: int | None = None) -> NewToken:
     """Store a new token's hash and return its text (the only time it is visible)."""
-    if role not in ROLES:
+    if role not in ROLES and role != AGENT_ROLE:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     created = now()
     expires = created + expires_in if expires_in is not None else None
