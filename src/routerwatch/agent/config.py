@@ -45,7 +45,7 @@ class Credential:
     def public(self) -> dict[str, Any]:
         """Everything but the secret."""
         out = asdict(self)
-        out["token"] = self.token[:12] + "…"
+        out["token"] = "_".join(self.token.split("_")[:2]) + "_…"  # the id, not the secret
         return out
 
 

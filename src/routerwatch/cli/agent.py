@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import platform
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +44,7 @@ def setup_logs(level: str) -> None:
     logs.setup(level.lower())
 
 
-def discovery(recorded: Path | None, os_name: str | None) -> Any:
+def discovery(recorded: Path | None, os_name: str | None) -> Callable[[], Network]:
     """The gateway finder: the OS's commands, or recorded outputs of them."""
     from routerwatch.agent.gateway import discover
     from routerwatch.agent.gateway import recorded as from_files
@@ -162,7 +163,7 @@ def run_once(
 
     setup_logs(log_level)
     cred = load_cred("agent")
-    find: Network | Any = discovery(recorded, os_name)
+    find = discovery(recorded, os_name)
     result = round_(cred, None if dry_run else _engines(db), find, dry_run=dry_run)
     _print_round(result, as_json, dry_run)
     if not dry_run:
@@ -204,12 +205,13 @@ def status_cmd(kind: str, as_json: bool) -> None:
     cred = load_cred(kind)
     with Outbox(state_dir(kind) / "outbox.db", cred.max_queue) as box:
         queued, dropped, rejected = len(box), box.dropped, box.rejected
-    data = {"enrolled": cred.public(), "config": str(config_path(kind)), "queued": queued,
-            "dropped": dropped, "rejected": rejected, "last_round": last_status(kind)}
+    last = last_status(kind) or {}
+    data: dict[str, Any] = {
+        "enrolled": cred.public(), "config": str(config_path(kind)), "queued": queued,
+        "dropped": dropped, "rejected": rejected, "last_round": last or None}
     if as_json:
         print_json(data)
         return
-    last = data["last_round"] or {}
     console.print(f"{kind} {cred.agent_id} ({cred.name}) of site {cred.site!r} at {cred.url}",
                   highlight=False)
     console.print(f"queue: {queued} waiting, {dropped} dropped (queue full), {rejected} "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from routerwatch.cli.common import console, fail, print_json
@@ -14,7 +16,7 @@ DbOption = typer.Option(None, "--db", help="Fleet database URL (default: SQLite 
                         "the data dir).")
 
 
-def _store(db: str | None):  # type: ignore[no-untyped-def]
+def _store(db: str | None) -> Any:
     from routerwatch.cli.serve import _store as open_store
 
     return open_store(db)
@@ -27,6 +29,9 @@ def create(
     kind: str = typer.Option("agent", "--kind", help="agent or sensor."),
     expires_hours: int = typer.Option(168, "--expires-hours", min=1, max=24 * 90,
                                       help="Hours the token stays usable (it is one-time)."),
+    silent_after: int | None = typer.Option(None, "--silent-after", min=5, help="Seconds "
+                                            "without contact before an agent.silent / "
+                                            "sensor.silent event (default 3 days / 3 hours)."),
     db: str | None = DbOption,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -42,7 +47,8 @@ def create(
         with store.write() as conn:
             org_id = store.ensure_org(conn, org)
             made = create_enrolment(conn, store, org_id, site, kind,
-                                    expires_in=timedelta(hours=expires_hours))
+                                    expires_in=timedelta(hours=expires_hours),
+                                    silent_after=silent_after)
     finally:
         store.close()
     if as_json:

@@ -64,7 +64,8 @@ class Enrolled:
 
 def create_enrolment(conn: Connection, store: FleetStore, org_id: int, site: str, kind: str, *,
                      expires_in: timedelta = timedelta(days=7),
-                     created_by: int | None = None) -> NewEnrolment:
+                     created_by: int | None = None,
+                     silent_after: int | None = None) -> NewEnrolment:
     """A one-time enrolment token for ``site`` (created when new) and ``kind``."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
@@ -72,7 +73,7 @@ def create_enrolment(conn: Connection, store: FleetStore, org_id: int, site: str
     created = now()
     enrol_id = int(conn.execute(sa.insert(ta.enrolments).values(
         org_id=org_id, site_id=site_id, kind=kind, secret_hash="-", created_at=created,
-        expires_at=created + expires_in, created_by=created_by,
+        expires_at=created + expires_in, created_by=created_by, silent_after=silent_after,
     ).returning(ta.enrolments.c.id)).scalar_one())
     text = f"rwe_{enrol_id}_{secrets.token_urlsafe(32)}"
     conn.execute(sa.update(ta.enrolments).where(ta.enrolments.c.id == enrol_id).values(
@@ -80,8 +81,7 @@ def create_enrolment(conn: Connection, store: FleetStore, org_id: int, site: str
     return NewEnrolment(enrol_id, text, site, kind, created + expires_in)
 
 
-def enrol(store: FleetStore, token: str, name: str, *,
-          silent_after: int | None = None) -> Enrolled:
+def enrol(store: FleetStore, token: str, name: str) -> Enrolled:
     """Exchange an enrolment token (once) for an agent credential; EnrolError when it is not
     valid now."""
     parts = token.split("_", 2)
@@ -115,7 +115,7 @@ def enrol(store: FleetStore, token: str, name: str, *,
             org_id=row.org_id, site_id=row.site_id, kind=row.kind, name=name[:200],
             token_id=made.id, enrolment_id=row.id, created_at=moment, last_contact=moment,
             uploads=0, silent=False,
-            silent_after=silent_after or DEFAULT_SILENT_AFTER[row.kind],
+            silent_after=row.silent_after or DEFAULT_SILENT_AFTER[row.kind],
         ).returning(ta.agents.c.id)).scalar_one())
         ev.write(conn, [ev.Event("agent.enrolled", row.org_id,
                                  f"{row.kind} {name!r} enrolled for site {row.site}", "info",

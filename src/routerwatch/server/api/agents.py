@@ -25,6 +25,10 @@ class EnrolmentIn(BaseModel):
     site: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     kind: Literal["agent", "sensor"] = "agent"
     expires_in_hours: int = Field(default=168, ge=1, le=24 * 90)
+    silent_after_seconds: int | None = Field(
+        default=None, ge=5, le=90 * 86400,
+        description="no contact for this long makes an agent.silent/sensor.silent event "
+        "(default 3 days for agents, 3 hours for sensors)")
 
 
 class EnrolIn(BaseModel):
@@ -69,7 +73,8 @@ def new_enrolment(body: EnrolmentIn, request: Request,
     with store.write() as conn:
         made = core.create_enrolment(conn, store, p.org_id, body.site.strip(), body.kind,
                                      expires_in=timedelta(hours=body.expires_in_hours),
-                                     created_by=p.token_id)
+                                     created_by=p.token_id,
+                                     silent_after=body.silent_after_seconds)
     return {"id": made.id, "token": made.token, "site": made.site, "kind": made.kind,
             "expires_at": made.expires_at}
 

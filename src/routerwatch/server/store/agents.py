@@ -24,6 +24,7 @@ enrolments = sa.Table(
     sa.Column("used_at", TS),  # one-time: set by the exchange
     sa.Column("revoked_at", TS),
     sa.Column("created_by", sa.Integer),
+    sa.Column("silent_after", sa.Integer),  # for the agent it makes; NULL: the kind's default
 )
 
 agents = sa.Table(

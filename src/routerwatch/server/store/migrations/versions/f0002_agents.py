@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column('used_at', TS, nullable=True),
         sa.Column('revoked_at', TS, nullable=True),
         sa.Column('created_by', sa.Integer(), nullable=True),
+        sa.Column('silent_after', sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(['org_id'], ['fleet_orgs.id']),
         sa.ForeignKeyConstraint(['site_id'], ['fleet_sites.id']),
         sa.PrimaryKeyConstraint('id'),
