@@ -55,3 +55,8 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     yield start
     for s in servers:
         s.stop()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'fleet.db'}"

@@ -186,7 +186,7 @@ def run_once(cred: Credential, engines: Engines | None, discover: Callable[[], N
             return result if dry_run else finish(cred, outbox, http, result)
         result.network = network.to_dict()
         result.target = network.target
-        job = agent_job(pull_jobs(cred, http, result) if not dry_run else None)
+        job = agent_job(pull_jobs(cred, http, result))
         result.interval_seconds = int(job.get("interval_seconds") or DEFAULT_INTERVAL)
         result.ports = job.get("ports") or list(scan_options(None, options).ports)
         if result.target is None:
