@@ -25,7 +25,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
 from routerwatch.server import events as ev
-from routerwatch.server.auth import AGENT_ROLE, Principal, _hasher, create_token, revoke_token
+from routerwatch.server.auth import (
+    AGENT_ROLE,
+    Principal,
+    create_token,
+    hash_secret,
+    revoke_token,
+    verify_secret,
+)
 from routerwatch.server.store import FleetStore
 from routerwatch.server.store import agents as ta
 from routerwatch.server.store import schema as t
@@ -77,7 +84,7 @@ def create_enrolment(conn: Connection, store: FleetStore, org_id: int, site: str
     ).returning(ta.enrolments.c.id)).scalar_one())
     text = f"rwe_{enrol_id}_{secrets.token_urlsafe(32)}"
     conn.execute(sa.update(ta.enrolments).where(ta.enrolments.c.id == enrol_id).values(
-        secret_hash=_hasher.hash(text)))
+        secret_hash=hash_secret(text)))
     return NewEnrolment(enrol_id, text, site, kind, created + expires_in)
 
 
@@ -97,7 +104,7 @@ def enrol(store: FleetStore, token: str, name: str) -> Enrolled:
         if row is None:
             raise EnrolError("unknown enrolment token")
         try:
-            _hasher.verify(row.secret_hash, token)
+            verify_secret(row.secret_hash, token)
         except (VerificationError, InvalidHashError):
             raise EnrolError("unknown enrolment token") from None
         if row.revoked_at is not None:
@@ -168,11 +175,23 @@ def agent_of(conn: Connection, p: Principal) -> AgentRow:
 
 
 def contact(store: FleetStore, p: Principal, *, upload: bool = False,
-            network: dict[str, Any] | None = None) -> AgentRow:
-    """Record that the agent behind ``p`` was heard from; returns it."""
+            network: dict[str, Any] | None = None, site: str | None = None,
+            kind: str | None = None) -> AgentRow:
+    """Record that the agent behind ``p`` was heard from; returns it. For an upload, its
+    ``site`` and ``kind`` must be the agent's own (AdmitError otherwise, nothing recorded).
+
+    One UPDATE of the agent's own row in its own short transaction, outside the store's
+    writer lock: it never interleaves with ingest, so it need not wait for it."""
     a = ta.agents
-    with store.write() as conn:
+    with store.engine.begin() as conn:
         agent = agent_of(conn, p)
+        if upload:
+            if site != agent.site:
+                raise AdmitError(f"site: this {agent.kind} is enrolled for site "
+                                 f"{agent.site!r}, not {(site or '')[:60]!r}")
+            if kind != UPLOAD_KIND[agent.kind]:
+                raise AdmitError(f"kind: a {agent.kind} uploads kind "
+                                 f"{UPLOAD_KIND[agent.kind]!r}, not {(kind or '')[:20]!r}")
         values: dict[str, Any] = {"last_contact": now(), "silent": False}
         if upload:
             values["last_upload"] = values["last_contact"]
@@ -186,15 +205,7 @@ def contact(store: FleetStore, p: Principal, *, upload: bool = False,
 def admit_upload(store: FleetStore, p: Principal, site: str, kind: str,
                  network: dict[str, Any] | None = None) -> AgentRow:
     """Check an agent credential's upload (its own site, its kind) and count it as contact."""
-    with store.read() as conn:
-        agent = agent_of(conn, p)
-    if site != agent.site:
-        raise AdmitError(f"site: this {agent.kind} is enrolled for site {agent.site!r}, "
-                         f"not {site[:60]!r}")
-    if kind != UPLOAD_KIND[agent.kind]:
-        raise AdmitError(f"kind: a {agent.kind} uploads kind {UPLOAD_KIND[agent.kind]!r}, "
-                         f"not {kind[:20]!r}")
-    return contact(store, p, upload=True, network=network)
+    return contact(store, p, upload=True, network=network, site=site, kind=kind)
 
 
 # ------------------------------------------------------------------------------- scan jobs

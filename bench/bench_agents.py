@@ -1,0 +1,265 @@
+"""Load benchmark of agents reporting to one fleet server (issue 12): `python3 tasks.py bench
+agents` (or `.venv/bin/python bench/bench_agents.py [--agents 5000] [--minutes 2] [--db sqlite]`).
+
+A real `routerwatch serve` (uvicorn, one process, 127.41.0.2) on PostgreSQL (a private schema
+of the `test` database; `--db sqlite` for a SQLite file). 5,000 agents are enrolled in the
+store beforehand (their credentials made as the enrol endpoint makes them; not timed), then
+simulated by asyncio httpx clients doing exactly what `routerwatch agent run` does each round:
+`GET /api/v1/agent/jobs`, then `POST /api/v1/uploads` of one observation (kind agent). Each agent
+reports once a minute at its own phase with ±10 % jitter, open loop, for `--minutes` rounds:
+the offered load is 5,000/60 = 83.3 reports/s (167 requests/s with the job pulls).
+Observations are diverse: the 30 devices of the lab scan (tests/server/data) with per-agent
+gateway MACs, addresses and SSIDs; one agent in ten moves between two networks (home/café:
+two devices). Figures: reports/s absorbed, request latency p50/p99 (each kind), errors, the
+server's peak RSS (VmHWM), and what the store holds afterwards. Also: the enrol endpoint's
+rate (argon2 on the one-time token) for 20 agents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import json
+import os
+import random
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+REPO = Path(__file__).resolve().parent.parent
+LAB = REPO / "tests/server/data/lab-scan.json"
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+HOST = "127.41.0.2"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def vm_hwm_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pg_schema() -> tuple[str, str]:
+    name = "bench_agents_" + uuid.uuid4().hex[:8]
+    eng = sa.create_engine(PG)
+    with eng.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+    eng.dispose()
+    return f"{PG}?options=-csearch_path%3D{name}", name
+
+
+def drop_schema(name: str) -> None:
+    eng = sa.create_engine(PG)
+    with eng.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
+    eng.dispose()
+
+
+def enrol_agents(db: str, n: int) -> tuple[str, list[dict[str, Any]]]:
+    """An admin token and ``n`` agent credentials, made in the store as `enrol` makes them."""
+    from routerwatch.server.agents import DEFAULT_SILENT_AFTER
+    from routerwatch.server.auth import AGENT_ROLE, create_token
+    from routerwatch.server.store import FleetStore
+    from routerwatch.server.store import agents as ta
+    from routerwatch.server.timeutil import now
+
+    store = FleetStore(db)
+    out = []
+    with store.write() as conn:
+        org = store.ensure_org(conn, "bench", system=True)
+        admin = create_token(conn, org, "bench-admin", "admin").token
+        site = store.ensure_site(conn, org, "remote")
+        for i in range(n):
+            made = create_token(conn, org, f"agent:bench-{i}", AGENT_ROLE)
+            conn.execute(sa.insert(ta.agents).values(
+                org_id=org, site_id=site, kind="agent", name=f"bench-{i}", token_id=made.id,
+                created_at=now(), last_contact=now(), uploads=0, silent=False,
+                silent_after=DEFAULT_SILENT_AFTER["agent"]))
+            out.append({"i": i, "token": made.token})
+    store.close()
+    return admin, out
+
+
+def run_server(db: str, kb: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    dead = f"http://{HOST}:9/"
+    env = dict(os.environ, ROUTERWATCH_HOME=str(tmp), ROUTERWATCH_NVD_URL=dead,
+               ROUTERWATCH_KEV_URL=dead, ROUTERWATCH_EPSS_URL=dead)
+    proc = subprocess.Popen([sys.executable, "-m", "routerwatch", "serve", "--host", HOST,
+                             "--port", str(port), "--db", db, "--kb-db", kb, "--log-level",
+                             "warning"], env=env,
+                            stderr=open(tmp / "server.log", "ab"))  # noqa: SIM115
+    url = f"http://{HOST}:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("server did not start: " + (tmp / "server.log").read_text()[-2000:])
+
+
+def observation(i: int, round_no: int, base: list[dict[str, Any]],
+                template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Agent ``i``'s round ``round_no``: one gateway host, keyed by its network."""
+    host = copy.deepcopy(base[i % len(base)])
+    moving = i % 10 == 0 and round_no % 2 == 1  # at the café every other round
+    net = (i * 2 + (1 if moving else 0))
+    mac = "02:" + ":".join(f"{(net >> s) & 0xFF:02x}" for s in (32, 24, 16, 8, 0))
+    host["address"] = f"192.168.{net % 250}.1"
+    host["device_key"] = f"mac:{mac}"
+    network = {"gateway": host["address"], "mac": mac,
+               "ssid": f"{'Cafe' if moving else 'Home'}-{i}", "key": f"net:{net:016x}"}
+    host["network"] = network
+    report = dict(template, hosts=[host], run_id=f"r{round_no}")
+    run_id = f"agent{i}-{round_no}-{uuid.uuid4().hex[:8]}"
+    return run_id, {"run_id": run_id, "site": "remote", "kind": "agent", "report": report,
+                    "network": network}
+
+
+async def simulate(url: str, creds: list[dict[str, Any]], minutes: int,
+                   jitter: float = 0.1) -> dict[str, Any]:
+    template = json.loads(LAB.read_text())
+    base = template.pop("hosts")
+    lat: dict[str, list[float]] = {"jobs": [], "upload": []}
+    errors: dict[str, int] = {}
+    done = {"reports": 0}
+    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+
+        async def request(kind: str, method: str, path: str, token: str,
+                          body: Any = None) -> bool:
+            t0 = time.perf_counter()
+            try:
+                r = await http.request(method, path, json=body,
+                                       headers={"Authorization": f"Bearer {token}"})
+                ok = r.status_code in (200, 201)
+                if not ok:
+                    errors[f"{kind} {r.status_code}"] = errors.get(f"{kind} {r.status_code}",
+                                                                   0) + 1
+            except httpx.HTTPError as exc:
+                ok = False
+                errors[f"{kind} {type(exc).__name__}"] = errors.get(
+                    f"{kind} {type(exc).__name__}", 0) + 1
+            lat[kind].append(time.perf_counter() - t0)
+            return ok
+
+        async def agent(cred: dict[str, Any], start: float) -> None:
+            rng = random.Random(cred["i"])
+            at = start + rng.uniform(0, 60)
+            for round_no in range(minutes):
+                await asyncio.sleep(max(0.0, at - time.perf_counter()))
+                await request("jobs", "GET", "/api/v1/agent/jobs", cred["token"])
+                _run_id, doc = observation(cred["i"], round_no, base, template)
+                if await request("upload", "POST", "/api/v1/uploads", cred["token"], doc):
+                    done["reports"] += 1
+                at += 60 * (1 + rng.uniform(-jitter, jitter))
+
+        start = time.perf_counter()
+        await asyncio.gather(*(agent(c, start) for c in creds))
+        wall = time.perf_counter() - start
+    return {"lat": lat, "errors": errors, "reports": done["reports"], "wall": wall}
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000 if q < 100 \
+        else max(values) * 1000
+
+
+def bench_enrol(url: str, admin: str, n: int = 20) -> float:
+    with httpx.Client(base_url=url, timeout=60,
+                      headers={"Authorization": f"Bearer {admin}"}) as c:
+        tokens = [c.post("/api/v1/enrolments", json={"site": "enrol-bench"}).json()["token"]
+                  for _ in range(n)]
+    t0 = time.perf_counter()
+    with httpx.Client(base_url=url, timeout=60) as c:
+        for i, tok in enumerate(tokens):
+            assert c.post("/api/v1/enrol", json={"token": tok, "name": f"e{i}"}).status_code \
+                == 201
+    return n / (time.perf_counter() - t0)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--agents", type=int, default=5000)
+    ap.add_argument("--minutes", type=int, default=2, help="rounds of one report per agent")
+    ap.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    args = ap.parse_args()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (8192, resource.getrlimit(
+        resource.RLIMIT_NOFILE)[1]))
+    from routerwatch.kb import ensure_starter, open_kb
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-agents-"))
+    schema = None
+    proc = None
+    try:
+        if args.db == "postgresql":
+            db, schema = pg_schema()
+        else:
+            db = f"sqlite:///{tmp / 'fleet.db'}"
+        kb = f"sqlite:///{tmp / 'kb.db'}"
+        with open_kb(kb) as k:
+            ensure_starter(k)
+        t0 = time.perf_counter()
+        admin, creds = enrol_agents(db, args.agents)
+        print(f"enrolled {len(creds)} agents in the store in {time.perf_counter() - t0:.1f} s "
+              "(not timed below)")
+        proc, url = run_server(db, kb, tmp)
+        offered = args.agents / 60
+        print(f"simulating {args.agents} agents x {args.minutes} rounds (offered "
+              f"{offered:.1f} reports/s, {2 * offered:.1f} requests/s) against {args.db}...",
+              flush=True)
+        res = asyncio.run(simulate(url, creds, args.minutes))
+        enrol_rate = bench_enrol(url, admin)
+        hwm = vm_hwm_mib(proc.pid)
+        with httpx.Client(base_url=url, timeout=60,
+                          headers={"Authorization": f"Bearer {admin}"}) as c:
+            devices = c.get("/api/v1/devices", params={"limit": 1}).json()["total"]
+            uploads = c.get("/api/v1/uploads", params={"limit": 1}).json()["total"]
+        expected = args.agents * args.minutes
+        rate = res["reports"] / res["wall"]
+        print(f"reports absorbed: {res['reports']}/{expected} in {res['wall']:.1f} s = "
+              f"{rate:.1f} reports/s (required {offered:.1f}); errors {res['errors'] or 0}")
+        for kind in ("jobs", "upload"):
+            v = res["lat"][kind]
+            print(f"  {kind:6} n={len(v)} p50 {pct(v, 50):.1f} ms  p99 {pct(v, 99):.1f} ms  "
+                  f"max {pct(v, 100):.1f} ms")
+        print(f"server peak RSS (VmHWM): {hwm:.0f} MiB; store: {uploads} uploads, "
+              f"{devices} devices (expected {expected} uploads, "
+              f"{args.agents + args.agents // 10 if args.minutes > 1 else args.agents} devices)")
+        print(f"enrol endpoint: {enrol_rate:.1f} enrolments/s (argon2 on the one-time token)")
+        print(f"bench client peak RSS: "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+        return 0 if res["reports"] == expected and not res["errors"] else 1
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(60)
+        if schema:
+            drop_schema(schema)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
