@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("routerwatch.agent")
 GATEWAY_WORDS = frozenset({"gateway", "default-gateway", "@gateway"})
 DEFAULT_INTERVAL = 3600
+JOB_REFRESH = 3600.0  # an agent asks for its job at most this often (seconds)
 
 
 class RefusedTarget(ScopeError):
@@ -139,21 +140,28 @@ def write_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
-def pull_jobs(cred: Credential, http: Any, result: RoundResult) -> dict[str, Any] | None:
-    """The server's answer to the job pull, remembered on disk; the remembered one when the
-    server cannot be reached."""
+def pull_jobs(cred: Credential, http: Any, result: RoundResult,
+              max_age: float = 0.0) -> dict[str, Any] | None:
+    """The server's answer to the job pull, remembered on disk. Within ``max_age`` seconds of
+    the last pull the remembered answer is used without asking (uploads count as contact
+    too); when the server cannot be reached, the remembered one whatever its age."""
     cache = state_dir(cred.kind) / "jobs.json"
+    cached = read_json(cache)
+    cached = cached if isinstance(cached, dict) and "answer" in cached else None
+    if cached is not None and max_age > 0 and \
+            0 <= time.time() - float(cached.get("fetched_at", 0)) < max_age:
+        answer: dict[str, Any] = cached["answer"]
+        return answer
     try:
-        answer = fetch_jobs(http)
+        fresh = fetch_jobs(http)
     except ServerError as exc:
         result.server = "refused" if exc.status else "unreachable"
         result.error = str(exc)
         log.warning("job pull failed; using the last jobs", extra={"error": str(exc)})
-        cached = read_json(cache)
-        return cached if isinstance(cached, dict) else None
+        return cached["answer"] if cached is not None else None
     result.server = "ok"
-    write_json(cache, answer)
-    return answer
+    write_json(cache, {"fetched_at": time.time(), "answer": fresh})
+    return fresh
 
 
 def finish(cred: Credential, outbox: Outbox, http: Any, result: RoundResult) -> RoundResult:
@@ -186,7 +194,7 @@ def run_once(cred: Credential, engines: Engines | None, discover: Callable[[], N
             return result if dry_run else finish(cred, outbox, http, result)
         result.network = network.to_dict()
         result.target = network.target
-        job = agent_job(pull_jobs(cred, http, result))
+        job = agent_job(pull_jobs(cred, http, result, 0.0 if dry_run else JOB_REFRESH))
         result.interval_seconds = int(job.get("interval_seconds") or DEFAULT_INTERVAL)
         result.ports = job.get("ports") or list(scan_options(None, options).ports)
         if result.target is None:
