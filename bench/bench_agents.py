@@ -4,10 +4,12 @@ agents` (or `.venv/bin/python bench/bench_agents.py [--agents 5000] [--minutes 2
 A real `routerwatch serve` (uvicorn, one process, 127.41.0.2) on PostgreSQL (a private schema
 of the `test` database; `--db sqlite` for a SQLite file). 5,000 agents are enrolled in the
 store beforehand (their credentials made as the enrol endpoint makes them; not timed), then
-simulated by asyncio httpx clients doing exactly what `routerwatch agent run` does each round:
-`GET /api/v1/agent/jobs`, then `POST /api/v1/uploads` of one observation (kind agent). Each agent
-reports once a minute at its own phase with ±10 % jitter, open loop, for `--minutes` rounds:
-the offered load is 5,000/60 = 83.3 reports/s (167 requests/s with the job pulls).
+simulated by asyncio httpx clients doing what `routerwatch agent run` does each round: a job
+pull (`GET /api/v1/agent/jobs`, at most hourly: in the first round here) and `POST
+/api/v1/uploads` of one observation (kind agent). Each agent reports once a minute at its own
+phase with ±10 % jitter, open loop: the offered load is 5,000/60 = 83.3 reports/s. First a
+cold minute (every agent's first report: job pull + upload, every device new), then
+`--minutes` steady minutes (re-sightings; one agent in ten alternates between two networks).
 Observations are diverse: the 30 devices of the lab scan (tests/server/data) with per-agent
 gateway MACs, addresses and SSIDs; one agent in ten moves between two networks (home/café:
 two devices). Figures: reports/s absorbed, request latency p50/p99 (each kind), errors, the
