@@ -145,3 +145,33 @@ def test_sensor_refuses_jobs_beyond_its_local_scope(
     with server.client(admin) as c:
         uploads = c.get("/api/v1/uploads").json()["items"]
     assert [(u["kind"], u["complete"], u["hosts"]) for u in uploads] == [("scan", False, 1)]
+
+
+def test_several_sensors_per_site_each_within_its_own_scope(
+        sqlite_url: str, kb_url: str, engines: Engines, start_server: Callable[..., Server],
+        listeners: Callable[[str], Listener], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    lyon_a, lyon_b = listeners("127.41.6.2"), listeners("127.41.7.2")
+    server = start_server(sqlite_url, kb_url)
+    admin = make_token(sqlite_url, "acme", "admin")
+    creds = {}
+    for name, scope in (("a", "127.41.6.0/28"), ("b", "127.41.7.0/28")):
+        monkeypatch.setenv("ROUTERWATCH_HOME", str(tmp_path / name))
+        creds[name] = _enrol(server, admin, "sensor", "lyon", scope=[scope])
+    with server.client(admin) as c:
+        for name, target in (("floor 1", "127.41.6.2"), ("floor 2", "127.41.7.2")):
+            assert c.post("/api/v1/scan-jobs", json={
+                "site": "lyon", "name": name, "targets": [target], "ports": [PORT],
+                "interval_seconds": 600}).status_code == 201
+    ran = {}
+    for name in ("a", "b"):
+        monkeypatch.setenv("ROUTERWATCH_HOME", str(tmp_path / name))
+        result = sensor.run_once(creds[name], engines, options=OPTIONS)
+        ran[name] = ([j["name"] for j in result.jobs], len(result.refused), result.delivered)
+    assert ran["a"][:2] == (["floor 1"], 1) and ran["b"][:2] == (["floor 2"], 1)
+    assert lyon_a.accepted >= 1 and lyon_b.accepted >= 1
+    with server.client(admin) as c:
+        devices = c.get("/api/v1/devices", params={"site": "lyon"}).json()["items"]
+        agents = c.get("/api/v1/agents", params={"kind": "sensor"}).json()["items"]
+    assert sorted(d["address"] for d in devices) == ["127.41.6.2", "127.41.7.2"]
+    assert [(a["site"], a["uploads"]) for a in agents] == [("lyon", 1), ("lyon", 1)]

@@ -100,6 +100,7 @@ def run_once(
     """Pull the site's jobs and run the due ones once. Exit 0 when all was delivered, 1 when a
     job was refused (outside the local scope), 3 when results stay queued."""
     setup_logs(log_level)
+    load_cred("sensor")  # before the KB: not enrolled is the first thing to say
     result = _round(force, dry_run, None if dry_run else _engines(db))
     _print(result, as_json, dry_run)
     if not dry_run and (result.queued or result.server != "ok"):
