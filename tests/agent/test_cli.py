@@ -59,3 +59,24 @@ def test_schedule_spreads_rounds_with_jitter() -> None:
     assert count == 3
     assert len(slept) == 3  # the first spread, then between rounds (not after the last)
     assert 0 <= slept[0] <= 12 and all(108 <= s <= 132 for s in slept[1:])
+
+
+def test_every_option_and_event_is_documented() -> None:
+    import typer
+
+    from routerwatch.cli import agent, sensor, serve_agents
+    from routerwatch.server.events import TYPES
+
+    doc = (Path(__file__).parents[2] / "docs" / "agents.md").read_text()
+    for typer_app, prefix in ((agent.app, "agent"), (sensor.app, "sensor"),
+                              (serve_agents.app, "serve enrol")):
+        group = typer.main.get_group(typer_app)
+        for name, command in group.commands.items():
+            assert f"{prefix} {name}" in doc or f"`{name}`" in doc, (prefix, name)
+            for param in command.params:
+                for opt in param.opts:
+                    if opt.startswith("--") and opt != "--help":
+                        assert opt in doc, (prefix, name, opt)
+    for etype in TYPES:
+        if etype.startswith(("agent.", "sensor.")):
+            assert f"`{etype}`" in doc
