@@ -21,6 +21,7 @@ from routerwatch.agent.gateway import (
     recorded,
 )
 from routerwatch.agent.runner import RefusedTarget, gateway_scope, refused_targets
+from routerwatch.scan.scope import ScopeError
 
 DATA = Path(__file__).parent / "data"
 
@@ -112,3 +113,7 @@ def test_the_guard_refuses_everything_but_the_gateway() -> None:
     assert len(scope) == 1 and gw in scope and "127.41.3.2" not in scope
     with pytest.raises(RefusedTarget):
         gateway_scope("127.41.3.0/30")
+    # the OS's own next hop may be a global IPv6 address (one address, from the route table)
+    assert len(gateway_scope("2001:db8:5::1")) == 1
+    with pytest.raises(ScopeError, match="never scanned"):  # multicast stays refused
+        gateway_scope("224.0.0.1")

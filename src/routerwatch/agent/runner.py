@@ -84,8 +84,11 @@ def refused_targets(requested: Sequence[str], gateway: str) -> list[str]:
 
 
 def gateway_scope(target: str) -> Scope:
-    """The scan scope of exactly one address; RefusedTarget for anything wider."""
-    scope = parse_scope([target])
+    """The scan scope of exactly one address; RefusedTarget for anything wider. The address
+    comes from this machine's own route table (never from the server), so a public one (the
+    global IPv6 address of the router, a hotel's public next hop) is this network's gateway
+    too and is allowed."""
+    scope = parse_scope([target], allow_public=True)
     if len(scope) != 1 or target not in scope:
         raise RefusedTarget(f"the agent scope must be exactly its gateway, not {target!r}")
     return scope
@@ -207,7 +210,12 @@ def run_once(cred: Credential, engines: Engines | None, discover: Callable[[], N
         if dry_run:
             return result
         assert engines is not None
-        report = probe_gateway(result.target, engines, scan_options(result.ports, options))
+        try:
+            report = probe_gateway(result.target, engines, scan_options(result.ports, options))
+        except (ScopeError, ValueError) as exc:
+            result.error = f"cannot probe {result.target}: {exc}"
+            log.error("probe refused", extra={"error": str(exc)})
+            return finish(cred, outbox, http, result)
         from routerwatch.report import to_dict
 
         result.probed = True
