@@ -12,7 +12,9 @@ cold minute (every agent's first report: job pull + upload, every device new), t
 `--minutes` steady minutes (re-sightings; one agent in ten alternates between two networks).
 Observations are diverse: the 30 devices of the lab scan (tests/server/data) with per-agent
 gateway MACs, addresses and SSIDs; one agent in ten moves between two networks (home/café:
-two devices). Figures: reports/s absorbed, request latency p50/p99 (each kind), errors, the
+two devices). Figures: reports/s absorbed, request latency p50/p99 (each kind: from send to
+answer, at most 64 requests in flight; `lag`: from the report's scheduled time to the server's
+answer, so a server falling behind shows there), errors, the
 server's peak RSS (VmHWM), and what the store holds afterwards. Also: the enrol endpoint's
 rate (argon2 on the one-time token) for 20 agents.
 """
@@ -50,6 +52,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def vm_hwm_mib(pid: int) -> float:
@@ -142,7 +150,8 @@ async def simulate(url: str, creds: list[dict[str, Any]], rounds: range,
                    jitter: float = 0.1) -> dict[str, Any]:
     template = json.loads(LAB.read_text())
     base = template.pop("hosts")
-    lat: dict[str, list[float]] = {"jobs": [], "upload": []}
+    lat: dict[str, list[float]] = {"jobs": [], "upload": [], "lag": []}
+    gate = asyncio.Semaphore(64)  # in flight at once: beyond it requests wait in the client
     errors: dict[str, int] = {}
     done = {"reports": 0}
     flight = {"n": 0}
@@ -150,9 +159,10 @@ async def simulate(url: str, creds: list[dict[str, Any]], rounds: range,
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
 
         async def request(kind: str, method: str, path: str, token: str,
-                          body: Any = None) -> bool:
-            t0 = time.perf_counter()
+                          body: Any = None, due: float | None = None) -> bool:
             flight["n"] += 1
+            await gate.acquire()
+            t0 = time.perf_counter()
             try:
                 r = await http.request(method, path, json=body,
                                        headers={"Authorization": f"Bearer {token}"})
@@ -165,8 +175,12 @@ async def simulate(url: str, creds: list[dict[str, Any]], rounds: range,
                 errors[f"{kind} {type(exc).__name__}"] = errors.get(
                     f"{kind} {type(exc).__name__}", 0) + 1
             finally:
+                gate.release()
                 flight["n"] -= 1
-            lat[kind].append(time.perf_counter() - t0)
+            end = time.perf_counter()
+            lat[kind].append(end - t0)
+            if due is not None:
+                lat["lag"].append(end - due)
             return ok
 
         async def agent(cred: dict[str, Any], start: float) -> None:
@@ -177,7 +191,7 @@ async def simulate(url: str, creds: list[dict[str, Any]], rounds: range,
                 if round_no == 0:  # the agent asks for its job at most hourly (JOB_REFRESH)
                     await request("jobs", "GET", "/api/v1/agent/jobs", cred["token"])
                 _run_id, doc = observation(cred["i"], round_no, base, template)
-                if await request("upload", "POST", "/api/v1/uploads", cred["token"], doc):
+                if await request("upload", "POST", "/api/v1/uploads", cred["token"], doc, at):
                     done["reports"] += 1
                 at += 60 * (1 + rng.uniform(-jitter, jitter))
 
@@ -202,11 +216,14 @@ def pct(values: list[float], q: float) -> float:
         else max(values) * 1000
 
 
-def summary(res: dict[str, Any], expected: int, offered: float) -> None:
+def summary(res: dict[str, Any], expected: int, offered: float, cpu: float) -> None:
     rate = res["reports"] / res["wall"]
+    per = cpu / max(res["reports"], 1) * 1000
     print(f"  reports absorbed: {res['reports']}/{expected} in {res['wall']:.1f} s = "
           f"{rate:.1f} reports/s (offered {offered:.1f}); errors {res['errors'] or 0}")
-    for kind in ("jobs", "upload"):
+    print(f"  server CPU: {cpu:.1f} s = {per:.1f} ms per report (all its requests) -> one "
+          f"core absorbs ~{1000 / per:.0f} reports/s", flush=True)
+    for kind in ("jobs", "upload", "lag"):
         v = res["lat"][kind]
         if v:
             print(f"  {kind:6} n={len(v)} p50 {pct(v, 50):.1f} ms  p99 {pct(v, 99):.1f} ms  "
@@ -256,12 +273,14 @@ def main() -> int:
         print(f"cold minute: {args.agents} agents report for the first time (job pull + "
               f"upload; every device new), offered {offered:.1f} reports/s, {args.db}",
               flush=True)
+        cpu0 = cpu_seconds(proc.pid)
         cold = asyncio.run(simulate(url, creds, range(0, 1)))
-        summary(cold, args.agents, offered)
+        summary(cold, args.agents, offered, cpu_seconds(proc.pid) - cpu0)
         print(f"steady state: {args.minutes} more minutes (uploads; one agent in ten at a café "
               f"every other round), offered {offered:.1f} reports/s", flush=True)
+        cpu0 = cpu_seconds(proc.pid)
         res = asyncio.run(simulate(url, creds, range(1, 1 + args.minutes)))
-        summary(res, args.agents * args.minutes, offered)
+        summary(res, args.agents * args.minutes, offered, cpu_seconds(proc.pid) - cpu0)
         enrol_rate = bench_enrol(url, admin)
         hwm = vm_hwm_mib(proc.pid)
         with httpx.Client(base_url=url, timeout=60,

@@ -180,10 +180,11 @@ def contact(store: FleetStore, p: Principal, *, upload: bool = False,
     """Record that the agent behind ``p`` was heard from; returns it. For an upload, its
     ``site`` and ``kind`` must be the agent's own (AdmitError otherwise, nothing recorded).
 
-    One UPDATE of the agent's own row in its own short transaction, outside the store's
-    writer lock: it never interleaves with ingest, so it need not wait for it."""
+    One UPDATE of the agent's own row in its own short transaction; on PostgreSQL outside
+    the store's writer lock (row-level, it never interleaves with ingest), on SQLite inside it
+    (one writer per file: waiting on the file lock would cost SQLite's busy-wait sleeps)."""
     a = ta.agents
-    with store.engine.begin() as conn:
+    with (store.engine.begin() if store.dialect == "postgresql" else store.write()) as conn:
         agent = agent_of(conn, p)
         if upload:
             if site != agent.site:
