@@ -173,7 +173,7 @@ def finish(cred: Credential, outbox: Outbox, http: Any, result: RoundResult) -> 
         sent = deliver(outbox, cred, http)
         result.delivered, result.rejected = sent.delivered, sent.rejected
         if sent.error:
-            result.server = "refused" if "answered 4" in sent.error else "unreachable"
+            result.server = "refused" if sent.status and sent.status < 500 else "unreachable"
             result.error = sent.error
         elif result.server == "unknown":
             result.server = "ok"

@@ -89,6 +89,7 @@ class Delivery:
     delivered: list[str] = field(default_factory=list)  # run ids, in order
     rejected: list[str] = field(default_factory=list)
     error: str | None = None  # why delivery stopped (entries stay queued)
+    status: int | None = None  # the HTTP status that stopped it (None: not reached)
 
 
 def deliver(outbox: Outbox, cred: Credential, http: httpx.Client) -> Delivery:
@@ -112,7 +113,7 @@ def deliver(outbox: Outbox, cred: Credential, http: httpx.Client) -> Delivery:
                     outbox.reject(entry_id)
                     out.rejected.append(run_id)
                     continue
-                out.error = str(exc)
+                out.error, out.status = str(exc), exc.status
                 return out
             outbox.ack(entry_id)
             out.delivered.append(run_id)
