@@ -117,6 +117,14 @@ def test_agent_probes_only_its_gateway_whatever_the_job_says(
     assert [(d["device_key"], d["address"], d["open_ports"]) for d in devices] == [
         ("mac:02:41:03:00:00:01", "127.41.3.1", [PORT])]
 
+    # revoked: the server refuses the credential; the result stays queued, the status says why
+    with server.client(admin) as c:
+        assert c.delete(f"/api/v1/agents/{cred.agent_id}").status_code == 204
+    revoked = runner.run_once(cred, engines, lambda: network, options=OPTIONS)
+    assert revoked.server == "refused" and revoked.queued == 1 and revoked.delivered == []
+    assert "revoked" in (revoked.error or "")
+    assert runner.last_status("agent")["server"] == "refused"  # type: ignore[index]
+
 
 def test_sensor_refuses_jobs_beyond_its_local_scope(
         sqlite_url: str, kb_url: str, engines: Engines, start_server: Callable[..., Server],
