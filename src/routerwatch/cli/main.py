@@ -47,6 +47,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                "run the compromise/exposure checks and assess every host, on a local Dask "
                "cluster (default), an existing one (--scheduler) or in this process "
                "(--single-process)."),
+    "agent": ("routerwatch.cli.agent", "app",
+              "Check this machine's default gateway (and nothing else) on a schedule and report "
+              "it to a fleet server (outbound only; results queue on disk while it is "
+              "unreachable)."),
+    "sensor": ("routerwatch.cli.sensor", "app",
+               "Run the scan jobs the fleet server schedules for this site, only within the "
+               "local scope, and upload the results (outbound only)."),
 }
 
 

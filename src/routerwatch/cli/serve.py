@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from routerwatch.cli.common import console, fail, print_json
+from routerwatch.cli.serve_agents import app as enrol_app
 
 app = typer.Typer(
     help="Run the fleet monitoring server (REST API, inventory over time, events).",
@@ -15,6 +16,7 @@ app = typer.Typer(
 token_app = typer.Typer(help="Create, list and revoke API tokens (run on the server host).",
                         no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.add_typer(enrol_app, name="enrol")  # agents and sensors (issue 12)
 
 StoreDb = typer.Option(None, "--db", help="Fleet database URL (default: SQLite fleet.db in the "
                        "data dir; postgresql://USER@HOST/DB for deployments).")

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from routerwatch import __version__
 from routerwatch.server.api import admin, eventlog, findings, inventory
+from routerwatch.server.api import agents as agents_api
 from routerwatch.server.api import models as m
 from routerwatch.server.api import readiness as readiness_api
 from routerwatch.server.context import ServerConfig, ServerContext
@@ -73,6 +74,7 @@ def create_app(context: ServerContext) -> FastAPI:
     for router in (inventory.router, findings.router, eventlog.router, admin.router):
         app.include_router(router)
     app.include_router(readiness_api.router)
+    app.include_router(agents_api.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

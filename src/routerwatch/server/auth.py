@@ -9,6 +9,7 @@ that time.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import threading
 import time
@@ -24,6 +25,7 @@ from routerwatch.server.store import schema as t
 from routerwatch.server.timeutil import now, utc
 
 ROLES = ("viewer", "operator", "admin")
+AGENT_ROLE = "agent"  # an enrolled agent's or sensor's credential: its own endpoints only
 CACHE_SECONDS = 30.0
 _hasher = PasswordHasher()
 
@@ -43,6 +45,8 @@ class Principal:
     system: bool = False  # the token's organisation may manage the knowledge base
 
     def allows(self, role: str) -> bool:
+        if AGENT_ROLE in (self.role, role):
+            return self.role == role
         return ROLES.index(self.role) >= ROLES.index(role)
 
 
@@ -61,10 +65,26 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def hash_secret(text: str, *, fast: bool = False) -> str:
+    """argon2id; ``fast``: SHA-256, for machine credentials that call every minute. Their
+    secret is 256 random bits, so a slow hash adds no strength, and argon2 (~0.3 s a check
+    here) would cap 5,000 agents at a few requests per second."""
+    return "sha256:" + _digest(text) if fast else _hasher.hash(text)
+
+
+def verify_secret(stored: str, text: str) -> None:
+    """VerificationError unless ``text`` matches the stored hash (either kind)."""
+    if stored.startswith("sha256:"):
+        if not hmac.compare_digest(stored[7:], _digest(text)):
+            raise VerificationError("mismatch")
+        return
+    _hasher.verify(stored, text)
+
+
 def create_token(conn: Connection, org_id: int, name: str, role: str, *,
                  expires_in: timedelta | None = None, created_by: int | None = None) -> NewToken:
     """Store a new token's hash and return its text (the only time it is visible)."""
-    if role not in ROLES:
+    if role not in ROLES and role != AGENT_ROLE:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     created = now()
     expires = created + expires_in if expires_in is not None else None
@@ -74,7 +94,7 @@ def create_token(conn: Connection, org_id: int, name: str, role: str, *,
     ).returning(t.tokens.c.id)).scalar_one()
     text = f"rwt_{token_id}_{secrets.token_urlsafe(32)}"
     conn.execute(sa.update(t.tokens).where(t.tokens.c.id == token_id).values(
-        secret_hash=_hasher.hash(text)))
+        secret_hash=hash_secret(text, fast=role == AGENT_ROLE)))
     return NewToken(token_id, text, expires)
 
 
@@ -110,7 +130,7 @@ def authenticate(conn: Connection, token: str | None) -> Principal:
     if row is None:
         raise AuthError("unknown token")
     try:
-        _hasher.verify(row.secret_hash, token)
+        verify_secret(row.secret_hash, token)
     except (VerificationError, InvalidHashError):
         raise AuthError("unknown token") from None
     if row.revoked_at is not None:

@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from routerwatch.server import kbops, rematch, triage
+from routerwatch.server import agents, kbops, rematch, triage
 from routerwatch.server.ingest import Settings
 from routerwatch.server.knowledge import Knowledge
 from routerwatch.server.store import FleetStore
@@ -80,3 +80,4 @@ class Worker:
             rematch.rematch(self.store, self.knowledge, self.settings,
                             chunk=self.options.rematch_chunk, stop=self._stop)
             triage.expire_accepted(self.store)
+            agents.check_silent(self.store)

@@ -12,16 +12,24 @@ from routerwatch.server.wire import make_upload
 
 
 class UploadError(Exception):
-    """The server refused the upload or could not be reached; the message is one line."""
+    """The server refused the upload or could not be reached; the message is one line.
+    ``status`` is the HTTP status of a refusal (None when the server was not reached)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def upload_report(report_dict: dict[str, Any], url: str, token: str, *, site: str = "default",
                   run_id: str | None = None, kind: str = "scan", attempts: int = 4,
-                  timeout: float = 60.0, client: httpx.Client | None = None) -> dict[str, Any]:
+                  timeout: float = 60.0, client: httpx.Client | None = None,
+                  complete: bool | None = None,
+                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """POST the report to ``URL/api/v1/uploads``; retried on network errors and 5xx (the run
     id makes a retry harmless). Returns the server's answer."""
     run_id = run_id or report_dict.get("run_id") or new_run_id()
-    doc = make_upload(report_dict, run_id=run_id, site=site, kind=kind)
+    doc = {**make_upload(report_dict, run_id=run_id, site=site, kind=kind, complete=complete),
+           **(extra or {})}
     endpoint = url.rstrip("/") + "/api/v1/uploads"
     own = client is None
     http = client or httpx.Client(timeout=timeout)
@@ -37,7 +45,8 @@ def upload_report(report_dict: dict[str, Any], url: str, token: str, *, site: st
                     answer: dict[str, Any] = r.json()
                     return answer
                 if r.status_code < 500 or attempt == attempts - 1:
-                    raise UploadError(f"{endpoint} answered {r.status_code}: {_detail(r)}")
+                    raise UploadError(f"{endpoint} answered {r.status_code}: {_detail(r)}",
+                                      r.status_code)
             time.sleep(min(2 ** attempt, 10))
     finally:
         if own:

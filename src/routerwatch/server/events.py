@@ -24,6 +24,7 @@ TYPES = (
     "finding.new", "finding.closed", "finding.reopened", "finding.kev", "finding.epss_jump",
     "finding.fix_available", "finding.triaged", "finding.risk_expired",
     "indicator.new", "indicator.cleared", "policy.violation", "kb.changed", "kb.stale",
+    "agent.enrolled", "agent.revoked", "agent.silent", "sensor.silent",  # issue 12
 )
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 

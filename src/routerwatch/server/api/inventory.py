@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from routerwatch.server.api import models as m
+from routerwatch.server.api.agents import admit, uploader
 from routerwatch.server.api.deps import (
     ObjectId,
     Page,
@@ -204,7 +205,7 @@ async def read_body(request: Request, limit: int) -> bytes:
                         413: {"description": "too large"}, 422: {"description": "invalid"}},
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": {"type": "object"}}}}})
-async def upload(request: Request, p: Principal = Depends(role("operator"))) -> Response:
+async def upload(request: Request, p: Principal = Depends(uploader)) -> Response:
     """Ingest one run (an upload envelope around a routerwatch JSON report, see docs)."""
     context = ctx(request)
     body = await read_body(request, context.config.max_upload)
@@ -218,6 +219,7 @@ async def upload(request: Request, p: Principal = Depends(role("operator"))) -> 
         raise HTTPException(422, str(exc)) from None
     if b"\\u0000" in body:
         raise HTTPException(422, "NUL characters are not allowed in an upload")
+    await admit(request, p, parsed.site, parsed.kind, data.get("network"))
     digest = hashlib.sha256(body).hexdigest()
     try:
         result = await run_in_threadpool(ingest, context.store, context.knowledge, p.org_id,

@@ -228,3 +228,6 @@ state = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
+
+# tables of other areas, on the same metadata (imported last: they use TS and metadata)
+from routerwatch.server.store import agents as _agents  # noqa: E402,F401  (issue 12)
