@@ -71,6 +71,9 @@ def create_app(context: ServerContext) -> FastAPI:
 
     for router in (inventory.router, findings.router, eventlog.router, admin.router):
         app.include_router(router)
+    from routerwatch.server.web import views as dashboard  # the dashboard under /ui
+
+    dashboard.mount(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

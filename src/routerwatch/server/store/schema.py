@@ -228,3 +228,6 @@ state = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
+
+# Tables of other parts of the server live in their own modules on this metadata.
+from routerwatch.server.store import web as _web  # noqa: E402, F401

@@ -1,0 +1,106 @@
+"""Fixtures for the dashboard tests: a real `routerwatch serve` on 127.43.0.0/16 filled with
+the recorded lab scan (and a hostile device), users made by the CLI, headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from web_helpers import HOST, Server, add_user, fleet_days, make_token
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def kb_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A KB SQLite file with the starter bundle imported (copied per server)."""
+    from routerwatch.kb import ensure_starter, open_kb
+
+    path = tmp_path_factory.mktemp("kbtemplate") / "kb.db"
+    with open_kb(f"sqlite:///{path}") as kb:
+        ensure_starter(kb)
+    return path
+
+
+@pytest.fixture
+def kb_url(kb_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "kb.db"
+    shutil.copy(kb_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'fleet.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    servers: list[Server] = []
+
+    def start(db: str, kb: str, *extra: str) -> Server:
+        server = Server(db, kb, tmp_path, list(extra), host=HOST).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for s in servers:
+        s.stop()
+
+
+class Fleet:
+    """A running server with the fleet uploaded and three users of org "acme" (and one of
+    another organisation)."""
+
+    def __init__(self, server: Server, db: str) -> None:
+        self.server, self.db, self.url = server, db, server.url
+
+
+def _fill(server: Server, db: str) -> Fleet:
+    token = make_token(db, "acme", "operator")
+    with server.client(token) as c:
+        for doc in fleet_days():
+            r = c.post("/api/v1/uploads", json=doc)
+            assert r.status_code == 201, r.text
+    other = make_token(db, "other-org", "operator")
+    with server.client(other) as c:
+        assert c.post("/api/v1/uploads", json=fleet_days()[1]).status_code == 201
+    for name, org, role in (("vera", "acme", "viewer"), ("otto", "acme", "operator"),
+                            ("zoe", "other-org", "viewer")):
+        done = add_user(db, name, org, role)
+        assert done.returncode == 0, done.stderr
+    server.wait_idle(token)
+    return Fleet(server, db)
+
+
+@pytest.fixture
+def fleet(start_server: Callable[..., Server], kb_url: str, tmp_path: Path) -> Fleet:
+    db = f"sqlite:///{tmp_path / 'fleet.db'}"
+    return _fill(start_server(db, kb_url), db)
+
+
+@pytest.fixture
+def fleet_any_db(start_server: Callable[..., Server], kb_url: str, db_url: str) -> Fleet:
+    return _fill(start_server(db_url, kb_url), db_url)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium; under CI=true its absence fails the test instead of skipping."""
+    if not os.access(CHROMIUM, os.X_OK):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing (tasks.py ensure_chromium installs it)")
+        pytest.skip(f"{CHROMIUM} is missing")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("the playwright package is missing (dev extra)")
+        pytest.skip("playwright is not installed")
+    return CHROMIUM
