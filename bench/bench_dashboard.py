@@ -35,6 +35,9 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_server import kb_copy, vm_hwm
+
 REPO = Path(__file__).resolve().parent.parent
 LAB = REPO / "tests/server/data/lab-scan.json"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -77,28 +80,12 @@ def fill(db: str, kb: str, devices: int) -> float:
     return took
 
 
-def kb_copy(tmp: Path) -> str:
-    from routerwatch.kb import ensure_starter, open_kb
-
-    url = f"sqlite:///{tmp / 'kb.db'}"
-    with open_kb(url) as kb:
-        ensure_starter(kb)
-    return url
-
-
 def free_port() -> int:
     import socket
 
     with socket.socket() as s:
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
-
-
-def vm_hwm(pid: int) -> str:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM"):
-            return line.split(":", 1)[1].strip()
-    return "?"
 
 
 def timed(client: httpx.Client, path: str, n: int, **kw: Any) -> dict[str, float]:

@@ -3,8 +3,8 @@ the recorded lab scan (and a hostile device), users made by the CLI, headless Ch
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,30 +14,15 @@ from web_helpers import HOST, Server, add_user, fleet_days, make_token
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
-def kb_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A KB SQLite file with the starter bundle imported (copied per server)."""
-    from routerwatch.kb import ensure_starter, open_kb
-
-    path = tmp_path_factory.mktemp("kbtemplate") / "kb.db"
-    with open_kb(f"sqlite:///{path}") as kb:
-        ensure_starter(kb)
-    return path
-
-
-@pytest.fixture
-def kb_url(kb_template: Path, tmp_path: Path) -> str:
-    path = tmp_path / "kb.db"
-    shutil.copy(kb_template, path)
-    return f"sqlite:///{path}"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'fleet.db'}"
-    url: str = request.getfixturevalue("pg_url")
-    return url
+# The fleet server tests' KB and database fixtures, shared rather than copied.
+_spec = importlib.util.spec_from_file_location(
+    "server_conftest", Path(__file__).parent.parent / "server" / "conftest.py")
+assert _spec is not None and _spec.loader is not None
+_server = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_server)
+kb_template = _server.kb_template
+kb_url = _server.kb_url
+db_url = _server.db_url
 
 
 @pytest.fixture

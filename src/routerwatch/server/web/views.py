@@ -272,18 +272,46 @@ def trends_page(request: Request, days: int = Query(30, ge=2, le=365),
 Flag = Literal["compromised", "eol", "policy"]
 
 
-def _device_cond(s: accounts.Session, q: str | None, site: str | None, vendor: str | None,
-                 risk_level: str | None, kev: bool | None, state: str | None,
-                 flag: str | None) -> list[Any]:
-    d = t.devices
-    cond = _device_filter(s.user.principal(), vendor, site, kev, None, risk_level, state, q)
-    if flag == "compromised":
-        cond.append(d.c.indicators.like(queries.COMPROMISE))
-    elif flag == "eol":
-        cond.append(d.c.eol.is_not(None))
-    elif flag == "policy":
-        cond.append(d.c.policy != "[]")
-    return cond
+class DeviceFilters:
+    """The device list's search and filters (the page, its htmx partial and its CSV export)."""
+
+    def __init__(
+        self,
+        q: str | None = Query(None, max_length=100),
+        site: str | None = Query(None, max_length=200),
+        vendor: str | None = Query(None, max_length=100),
+        risk_level: RiskLevel | Literal[""] | None = None,
+        kev: Literal["", "yes", "no"] | None = None,
+        state: Literal["", "present", "gone"] | None = "present",
+        flag: Flag | Literal[""] | None = None,
+        sort: Literal["risk", "id", "last_seen"] = "risk",
+    ) -> None:
+        self.params = {k: v for k, v in {"q": q, "site": site, "vendor": vendor,
+                                         "risk_level": risk_level, "kev": kev, "state": state,
+                                         "flag": flag, "sort": sort}.items() if v}
+        if state == "":
+            self.params["state"] = ""  # "any", kept so paging and export keep it too
+        self.q, self.site, self.vendor, self.risk_level = q, site, vendor, risk_level or None
+        self.kev = {"yes": True, "no": False}.get(kev or "")
+        self.state, self.flag, self.sort = state or None, flag or None, sort
+
+    def cond(self, s: accounts.Session) -> list[Any]:
+        d = t.devices
+        cond = _device_filter(s.user.principal(), self.vendor, self.site, self.kev, None,
+                              self.risk_level, self.state, self.q)
+        if self.flag == "compromised":
+            cond.append(d.c.indicators.like(queries.COMPROMISE))
+        elif self.flag == "eol":
+            cond.append(d.c.eol.is_not(None))
+        elif self.flag == "policy":
+            cond.append(d.c.policy != "[]")
+        return cond
+
+    def order(self) -> list[Any]:
+        d = t.devices
+        orders: dict[str, list[Any]] = {"id": [d.c.id], "risk": [d.c.risk.desc(), d.c.id],
+                "last_seen": [d.c.last_seen.desc(), d.c.id]}
+        return orders[self.sort]
 
 
 def _choices(conn: sa.Connection, org_id: int) -> dict[str, list[str]]:
@@ -298,59 +326,26 @@ def _choices(conn: sa.Connection, org_id: int) -> dict[str, list[str]]:
 
 
 @router.get("/devices")
-def devices_page(
-    request: Request,
-    q: str | None = Query(None, max_length=100),
-    site: str | None = Query(None, max_length=200),
-    vendor: str | None = Query(None, max_length=100),
-    risk_level: RiskLevel | Literal[""] | None = None,
-    kev: Literal["", "yes", "no"] | None = None,
-    state: Literal["", "present", "gone"] | None = "present",
-    flag: Flag | Literal[""] | None = None,
-    sort: Literal["risk", "id", "last_seen"] = "risk",
-    page_no: int = Query(1, alias="page", ge=1, le=100_000),
-    s: accounts.Session = Depends(session),
-) -> Response:
+def devices_page(request: Request, filters: DeviceFilters = Depends(),
+                 page_no: int = Query(1, alias="page", ge=1, le=100_000),
+                 s: accounts.Session = Depends(session)) -> Response:
     d, st = t.devices, t.sites
-    kev_b = {"yes": True, "no": False}.get(kev or "")
-    cond = _device_cond(s, q, site, vendor, risk_level or None, kev_b, state or None,
-                        flag or None)
-    order = {"id": [d.c.id], "risk": [d.c.risk.desc(), d.c.id],
-             "last_seen": [d.c.last_seen.desc(), d.c.id]}[sort]
+    cond = filters.cond(s)
     with ctx(request).store.read() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(
             d.join(st, st.c.id == d.c.site_id)).where(*cond)).scalar_one()
-        rows = device_rows(conn, cond, PAGE, (page_no - 1) * PAGE, order)
+        rows = device_rows(conn, cond, PAGE, (page_no - 1) * PAGE, filters.order())
         choices = _choices(conn, s.user.org_id)
-    params = {k: v for k, v in {"q": q, "site": site, "vendor": vendor,
-                                "risk_level": risk_level, "kev": kev, "state": state,
-                                "flag": flag, "sort": sort}.items() if v}
     name = "devices_table.html" if request.headers.get("hx-request") else "devices.html"
     return page(request, name, s, rows=rows, total=total, page_no=page_no, per_page=PAGE,
-                params=params, query=urlencode(params), choices=choices)
+                params=filters.params, query=urlencode(filters.params), choices=choices)
 
 
 @router.get("/devices.csv")
-def devices_csv(
-    request: Request,
-    q: str | None = Query(None, max_length=100),
-    site: str | None = Query(None, max_length=200),
-    vendor: str | None = Query(None, max_length=100),
-    risk_level: RiskLevel | Literal[""] | None = None,
-    kev: Literal["", "yes", "no"] | None = None,
-    state: Literal["", "present", "gone"] | None = None,
-    flag: Flag | Literal[""] | None = None,
-    sort: Literal["risk", "id", "last_seen"] = "risk",
-    s: accounts.Session = Depends(session),
-) -> Response:
-    d = t.devices
-    kev_b = {"yes": True, "no": False}.get(kev or "")
-    cond = _device_cond(s, q, site, vendor, risk_level or None, kev_b, state or None,
-                        flag or None)
-    order = {"id": [d.c.id], "risk": [d.c.risk.desc(), d.c.id],
-             "last_seen": [d.c.last_seen.desc(), d.c.id]}[sort]
+def devices_csv(request: Request, filters: DeviceFilters = Depends(),
+                s: accounts.Session = Depends(session)) -> Response:
     with ctx(request).store.read() as conn:
-        rows = device_rows(conn, cond, None, 0, order)
+        rows = device_rows(conn, filters.cond(s), None, 0, filters.order())
     return csv_response(rows, DEVICE_COLUMNS, "devices.csv")
 
 
@@ -482,8 +477,6 @@ def mount(app: FastAPI) -> None:
             request.url.path + (f"?{request.url.query}" if request.url.query else ""))})
         if request.headers.get("hx-request"):
             return Response(status_code=401, headers={"HX-Redirect": target})
-        if request.method != "GET":
-            return RedirectResponse(target, status_code=303)
         return RedirectResponse(target, status_code=303)
 
     @app.exception_handler(Forbidden)
