@@ -228,3 +228,6 @@ state = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
+
+# Tables of the feature areas, on the same metadata (each area keeps its own module).
+from routerwatch.server.store import alerts as _alerts  # noqa: E402, F401
