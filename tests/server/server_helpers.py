@@ -27,10 +27,11 @@ def free_port(host: str = HOST) -> int:
 class Server:
     """One `routerwatch serve` process and an HTTP client for it."""
 
-    def __init__(self, db: str, kb: str, home: Path, extra: list[str]) -> None:
-        self.db, self.kb, self.home, self.extra = db, kb, home, extra
-        self.port = free_port()
-        self.url = f"http://{HOST}:{self.port}"
+    def __init__(self, db: str, kb: str, home: Path, extra: list[str],
+                 host: str = HOST) -> None:
+        self.db, self.kb, self.home, self.extra, self.host = db, kb, home, extra, host
+        self.port = free_port(host)
+        self.url = f"http://{host}:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = home / f"server-{self.port}.log"
 
@@ -38,9 +39,11 @@ class Server:
         # KB syncs (a schedule set through the API) must never leave loopback in tests:
         # point every feed at a closed port in our own range.
         dead = f"http://{HOST}:9/"
+        # alerts may only reach loopback (a channel elsewhere fails without connecting)
         env = dict(os.environ, ROUTERWATCH_HOME=str(self.home), ROUTERWATCH_NVD_URL=dead,
-                   ROUTERWATCH_KEV_URL=dead, ROUTERWATCH_EPSS_URL=dead)
-        cmd = [sys.executable, "-m", "routerwatch", "serve", "--host", HOST, "--port",
+                   ROUTERWATCH_KEV_URL=dead, ROUTERWATCH_EPSS_URL=dead,
+                   ROUTERWATCH_ALERT_TARGETS="127.0.0.0/8")
+        cmd = [sys.executable, "-m", "routerwatch", "serve", "--host", self.host, "--port",
                str(self.port), "--db", self.db, "--kb-db", self.kb, "--tick", "0.3",
                "--kb-poll", "1", *self.extra]
         self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,

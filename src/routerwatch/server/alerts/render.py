@@ -170,7 +170,7 @@ def _cef_ext(s: str) -> str:
 
 
 def cef(doc: dict[str, Any]) -> str:
-    """The event in ArcSight Common Event Format (CEF:0)."""
+    """The event in ArcSight Common Event Format (CEF:0); device strings only in extensions."""
     dev = doc.get("device") or {}
     at = datetime.fromisoformat(doc["at"].replace("Z", "+00:00"))
     ext = {"rt": str(int(at.timestamp() * 1000)), "externalId": str(doc["id"]),
@@ -186,8 +186,10 @@ def cef(doc: dict[str, Any]) -> str:
     vendor_model = " ".join(str(dev[k]) for k in ("vendor", "model") if dev.get(k))
     if vendor_model:
         ext.update(cs4Label="device", cs4=printable(vendor_model))
+    # the header holds no device string: some SIEM parsers mishandle escaped pipes there
     head = "|".join(_cef_head(x) for x in (
-        "CEF:0", "routerwatch", "routerwatch", __version__, doc["type"], title(doc)))
+        "CEF:0", "routerwatch", "routerwatch", __version__, doc["type"],
+        f"{doc['type']} ({doc['severity']})"))
     return f"{head}|{_CEF_SEVERITY.get(doc['severity'], 5)}|" + " ".join(
         f"{k}={_cef_ext(v)}" for k, v in ext.items())
 
