@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel
 
 from routerwatch.server import alerts as al
@@ -109,7 +109,7 @@ def list_channels(request: Request, p: Principal = Depends(role("viewer"))) -> A
 
 
 @router.post("/channels", response_model=Created, status_code=201)
-def create_channel(request: Request, spec: al.ChannelSpec = Body(...),
+def create_channel(request: Request, spec: al.ChannelSpec,
                    p: Principal = Depends(role("admin"))) -> Any:
     return {"id": _write(request, al.create_channel, p.org_id, spec)}
 
@@ -121,7 +121,7 @@ def get_channel(request: Request, channel_id: ObjectId,
 
 
 @router.put("/channels/{channel_id}", response_model=al.Channel)
-def update_channel(request: Request, channel_id: ObjectId, spec: al.ChannelSpec = Body(...),
+def update_channel(request: Request, channel_id: ObjectId, spec: al.ChannelSpec,
                    p: Principal = Depends(role("admin"))) -> Any:
     """Replace a channel's settings; a secret left out keeps the stored one."""
     _write(request, al.update_channel, p.org_id, channel_id, spec)
