@@ -159,7 +159,8 @@ class Lab:
 
     ``count=None``: one host per profile. ``count=N``: N hosts cycling through the profiles
     (the 254-host benchmark uses ``Lab(base="127.0.20.0", count=254)``). ``seed`` makes the
-    per-host values (MAC, serial, UUID, junk bytes) reproducible.
+    per-host values (MAC, serial, UUID, junk bytes) reproducible. ``profiles`` replaces the
+    shipped set (a test can serve one device, or the same device before and after a change).
     """
 
     def __init__(
@@ -168,11 +169,13 @@ class Lab:
         count: int | None = None,
         include_hostile: bool = True,
         seed: int = 0,
+        profiles: list[DeviceProfile] | None = None,
     ) -> None:
         self.base = base
         self.seed = seed
         self.include_hostile = include_hostile
-        self.profiles: list[DeviceProfile] = load_profiles(include_hostile)
+        self.profiles: list[DeviceProfile] = (
+            list(profiles) if profiles is not None else load_profiles(include_hostile))
         if not self.profiles:
             raise ValueError("no device profiles found")
         n = len(self.profiles) if count is None else count

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from routerwatch import __version__
-from routerwatch.server.api import admin, eventlog, findings, inventory
+from routerwatch.server.api import admin, alerts, eventlog, findings, inventory
 from routerwatch.server.api import models as m
 from routerwatch.server.context import ServerConfig, ServerContext
 from routerwatch.server.rematch import pending_change
@@ -71,6 +71,7 @@ def create_app(context: ServerContext) -> FastAPI:
 
     for router in (inventory.router, findings.router, eventlog.router, admin.router):
         app.include_router(router)
+    app.include_router(alerts.router)
     from routerwatch.server.web import views as dashboard  # the dashboard under /ui
 
     dashboard.mount(app)

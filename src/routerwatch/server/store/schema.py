@@ -229,5 +229,6 @@ state = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
 )
 
-# Tables of other parts of the server live in their own modules on this metadata.
+# Tables of the feature areas, on the same metadata (each area keeps its own module).
+from routerwatch.server.store import alerts as _alerts  # noqa: E402, F401
 from routerwatch.server.store import web as _web  # noqa: E402, F401
