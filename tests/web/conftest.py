@@ -7,6 +7,7 @@ import importlib.util
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from web_helpers import HOST, Server, add_user, fleet_days, make_token
@@ -57,7 +58,7 @@ def _fill(server: Server, db: str) -> Fleet:
     with server.client(other) as c:
         assert c.post("/api/v1/uploads", json=fleet_days()[1]).status_code == 201
     for name, org, role in (("vera", "acme", "viewer"), ("otto", "acme", "operator"),
-                            ("zoe", "other-org", "viewer")):
+                            ("ada", "acme", "admin"), ("zoe", "other-org", "viewer")):
         done = add_user(db, name, org, role)
         assert done.returncode == 0, done.stderr
     server.wait_idle(token)
@@ -89,3 +90,23 @@ def chromium() -> str:
             pytest.fail("the playwright package is missing (dev extra)")
         pytest.skip("playwright is not installed")
     return CHROMIUM
+
+
+@pytest.fixture
+def browser(chromium: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium, headless=True,
+                               args=["--no-sandbox", "--disable-gpu"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    out = Path(os.environ.get("ROUTERWATCH_SCREENSHOTS") or tmp_path / "shots")
+    out.mkdir(parents=True, exist_ok=True)
+    return out

@@ -9,9 +9,7 @@ committed ones), else into the test's temporary directory.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,26 +24,6 @@ VIEWPORT = {"width": 1366, "height": 768}
 REPORT_CSP = ("document.addEventListener('securitypolicyviolation', e => console.log("
               "'Content Security Policy violation', e.violatedDirective, e.sourceFile, "
               "e.columnNumber))")
-
-
-@pytest.fixture
-def browser(chromium: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium, headless=True,
-                               args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    out = Path(os.environ.get("ROUTERWATCH_SCREENSHOTS") or tmp_path / "shots")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
 
 
 class Watch:

@@ -470,6 +470,9 @@ def mount(app: FastAPI) -> None:
     app.add_middleware(sec.SecurityHeaders)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
     app.include_router(router)
+    from routerwatch.server.web import alerts_page
+
+    app.include_router(alerts_page.router)
 
     @app.exception_handler(NeedLogin)
     async def to_login(request: Request, _exc: NeedLogin) -> Response:
