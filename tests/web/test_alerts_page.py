@@ -74,7 +74,7 @@ def test_admin_creates_rule_and_sees_delivery(fleet, browser, shots, receiver) -
     hit = receiver.hits[0]
     assert any(k.startswith("x-routerwatch-signature") for k in hit.headers), hit.headers
     assert b"indicator.new" in hit.body
-    page.reload()
+    page.goto(fleet.url + "/ui/alerts")
     sent = page.locator("#deliveries tbody tr.delivery-sent")
     sent.first.wait_for()
     assert sent.count() == len(compromise) == len(receiver.hits)

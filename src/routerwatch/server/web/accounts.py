@@ -28,7 +28,7 @@ from routerwatch.server.auth import _hasher as hasher
 from routerwatch.server.store import FleetStore
 from routerwatch.server.store import schema as t
 from routerwatch.server.store import web as w
-from routerwatch.server.timeutil import now, utc
+from routerwatch.server.timeutil import iso, now, utc
 
 SESSION_HOURS = 12
 IDLE_MINUTES = 120
@@ -120,7 +120,8 @@ def list_users(conn: Connection) -> list[dict[str, object]]:
     rows = conn.execute(sa.select(u.c.id, u.c.username, u.c.role, o.c.name.label("org"),
                                   u.c.created_at, u.c.disabled_at, u.c.last_login_at)
                         .join(o, o.c.id == u.c.org_id).order_by(u.c.id)).all()
-    return [dict(r._mapping) for r in rows]
+    return [{k: iso(v) if isinstance(v, datetime) else v for k, v in r._mapping.items()}
+            for r in rows]
 
 
 def _user_select() -> sa.Select[tuple[object, ...]]:
