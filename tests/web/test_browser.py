@@ -53,7 +53,21 @@ def _nav(page: Any, name: str) -> None:
     page.wait_for_load_state("load")
 
 
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter(e => e.type !== 'hidden' && !(e.labels && e.labels.length)
+               && !e.getAttribute('aria-label')
+               && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+  .map(e => e.outerHTML.slice(0, 80))"""
+UNTITLED_CHARTS = """() => [...document.querySelectorAll('svg.chart')]
+  .filter(s => s.getAttribute('role') !== 'img' || !s.querySelector('title'))
+  .map(s => s.outerHTML.slice(0, 80))"""
+
+
 def _shot(page: Any, shots: Path, name: str) -> None:
+    """A screenshot, after checking the page's accessibility basics: every control has a
+    label, every chart is an image with a title."""
+    assert page.evaluate(UNLABELLED) == [], page.url
+    assert page.evaluate(UNTITLED_CHARTS) == [], page.url
     page.screenshot(path=str(shots / f"{name}.png"), full_page=False)
 
 
