@@ -39,8 +39,10 @@ class Server:
         # KB syncs (a schedule set through the API) must never leave loopback in tests:
         # point every feed at a closed port in our own range.
         dead = f"http://{self.host}:9/"
+        # alerts may only reach loopback (a channel elsewhere fails without connecting)
         env = dict(os.environ, ROUTERWATCH_HOME=str(self.home), ROUTERWATCH_NVD_URL=dead,
-                   ROUTERWATCH_KEV_URL=dead, ROUTERWATCH_EPSS_URL=dead)
+                   ROUTERWATCH_KEV_URL=dead, ROUTERWATCH_EPSS_URL=dead,
+                   ROUTERWATCH_ALERT_TARGETS="127.0.0.0/8")
         cmd = [sys.executable, "-m", "routerwatch", "serve", "--host", self.host, "--port",
                str(self.port), "--db", self.db, "--kb-db", self.kb, "--tick", "0.3",
                "--kb-poll", "1", *self.extra]

@@ -17,6 +17,9 @@ token_app = typer.Typer(help="Create, list and revoke API tokens (run on the ser
                         no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(enrol_app, name="enrol")  # agents and sensors (issue 12)
+user_app = typer.Typer(help="Create, list, disable and enable dashboard users (run on the server "
+                       "host).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 
 StoreDb = typer.Option(None, "--db", help="Fleet database URL (default: SQLite fleet.db in the "
                        "data dir; postgresql://USER@HOST/DB for deployments).")
@@ -161,3 +164,85 @@ def token_revoke(token_id: int = typer.Argument(..., help="Token id."),
     finally:
         store.close()
     console.print(f"token {token_id} revoked")
+
+
+@user_app.command("add")
+def user_add(
+    username: str = typer.Argument(..., help="Login name (letters, digits, . _ @ -)."),
+    org: str = typer.Option(..., "--org", help="Organisation (created when new)."),
+    role: str = typer.Option("viewer", "--role", help="viewer (reads), operator (also "
+                             "triages) or admin."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password "
+                                        "from the first line of standard input instead of "
+                                        "asking (for scripts)."),
+    db: str | None = StoreDb,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Add a dashboard user with a password (stored only as an argon2id hash)."""
+    import sys
+
+    from routerwatch.server.auth import ROLES
+    from routerwatch.server.web.accounts import MIN_PASSWORD, AccountError, create_user
+
+    if role not in ROLES:
+        fail(f"--role: expected one of {', '.join(ROLES)}, got {role!r}")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt(f"Password (at least {MIN_PASSWORD} characters)",
+                                hide_input=True, confirmation_prompt=True)
+    store = _store(db)
+    try:
+        with store.write() as conn:
+            org_id = store.ensure_org(conn, org)
+            try:
+                user_id = create_user(conn, org_id, username, password, role)
+            except AccountError as exc:
+                fail(str(exc))
+    finally:
+        store.close()
+    if as_json:
+        print_json({"id": user_id, "username": username, "org": org, "role": role})
+        return
+    console.print(f"user {username} ({role} of {org}) added")
+
+
+@user_app.command("list")
+def user_list(db: str | None = StoreDb) -> None:
+    """List dashboard users as JSON (never their password hashes)."""
+    from routerwatch.server.web.accounts import list_users
+
+    store = _store(db)
+    try:
+        with store.read() as conn:
+            rows = list_users(conn)
+    finally:
+        store.close()
+    print_json(rows)
+
+
+def _set_disabled(username: str, db: str | None, disabled: bool) -> None:
+    from routerwatch.server.web.accounts import set_disabled
+
+    store = _store(db)
+    try:
+        with store.write() as conn:
+            if not set_disabled(conn, username, disabled):
+                fail(f"no dashboard user {username!r}")
+    finally:
+        store.close()
+    console.print(f"user {username} {'disabled (sessions ended)' if disabled else 'enabled'}")
+
+
+@user_app.command("disable")
+def user_disable(username: str = typer.Argument(..., help="Login name."),
+                 db: str | None = StoreDb) -> None:
+    """Disable a dashboard user and end their sessions at once."""
+    _set_disabled(username, db, True)
+
+
+@user_app.command("enable")
+def user_enable(username: str = typer.Argument(..., help="Login name."),
+                db: str | None = StoreDb) -> None:
+    """Enable a disabled dashboard user again."""
+    _set_disabled(username, db, False)

@@ -159,7 +159,8 @@ class Lab:
 
     ``count=None``: one host per profile. ``count=N``: N hosts cycling through the profiles
     (the 254-host benchmark uses ``Lab(base="127.0.20.0", count=254)``). ``seed`` makes the
-    per-host values (MAC, serial, UUID, junk bytes) reproducible.
+    per-host values (MAC, serial, UUID, junk bytes) reproducible. ``profiles`` replaces the
+    shipped set (a test can serve one device, or the same device before and after a change).
     """
 
     def __init__(

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from routerwatch import __version__
-from routerwatch.server.api import admin, eventlog, findings, inventory
+from routerwatch.server.api import admin, alerts, eventlog, findings, inventory
 from routerwatch.server.api import agents as agents_api
 from routerwatch.server.api import models as m
 from routerwatch.server.api import readiness as readiness_api
@@ -75,6 +75,10 @@ def create_app(context: ServerContext) -> FastAPI:
         app.include_router(router)
     app.include_router(readiness_api.router)
     app.include_router(agents_api.router)
+    app.include_router(alerts.router)
+    from routerwatch.server.web import views as dashboard  # the dashboard under /ui
+
+    dashboard.mount(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from routerwatch.server.alerts.worker import AlertOptions, AlertWorker
 from routerwatch.server.background import Worker, WorkerOptions
 from routerwatch.server.ingest import Settings
 from routerwatch.server.knowledge import Knowledge
@@ -53,12 +54,15 @@ class ServerContext:
         kbops.record_change(self.store, self.knowledge, "external",
                             "knowledge base changed while the server was stopped")
         self.worker = Worker(self.store, self.knowledge, config.settings, config.worker)
+        self.alerts = AlertWorker(self.store, AlertOptions(tick=min(0.5, config.worker.tick)))
 
     def start(self) -> None:
         if self.config.background:
             self.worker.start()
+            self.alerts.start()
 
     def close(self) -> None:
         self.worker.stop()
+        self.alerts.stop()
         self.knowledge.close()
         self.store.close()

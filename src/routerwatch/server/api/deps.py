@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from routerwatch.report.csvfmt import neutralise
 from routerwatch.server.auth import AuthError, Principal, authenticate
 from routerwatch.server.context import ServerContext
 from routerwatch.server.timeutil import iso
@@ -114,12 +115,10 @@ def csv_response(rows: Iterable[dict[str, Any]], columns: Sequence[str], name: s
 
 
 def _cell(value: Any) -> str:
+    """A CSV cell: no spreadsheet formulas, no control characters (``csvfmt.neutralise``)."""
     if value is None:
         return ""
-    text = json.dumps(value) if isinstance(value, list | dict) else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):  # no formulas in a spreadsheet
-        text = "'" + text
-    return text
+    return neutralise(json.dumps(value) if isinstance(value, list | dict) else str(value))
 
 
 def fast_json(data: Any, status_code: int = 200) -> Response:

@@ -231,3 +231,5 @@ state = sa.Table(
 
 # tables of other areas, on the same metadata (imported last: they use TS and metadata)
 from routerwatch.server.store import agents as _agents  # noqa: E402,F401  (issue 12)
+from routerwatch.server.store import alerts as _alerts  # noqa: E402, F401
+from routerwatch.server.store import web as _web  # noqa: E402, F401

@@ -1,0 +1,138 @@
+"""Fixtures for the alert tests: a fleet store (SQLite and PostgreSQL), real receivers on
+127.42.0.0/16, and an alert worker driven round by round."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent / "server"))
+
+from receivers import SmtpReceiver, SyslogReceiver, WebhookReceiver
+from server_helpers import Server
+
+from routerwatch.server import events as ev
+from routerwatch.server.alerts.worker import AlertWorker
+from routerwatch.server.store import FleetStore
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROUTERWATCH_ALERT_TARGETS", "127.42.0.0/16")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'fleet.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[FleetStore]:
+    s = FleetStore(db_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def org(store: FleetStore) -> int:
+    with store.write() as conn:
+        return store.ensure_org(conn, "acme")
+
+
+@pytest.fixture
+def worker(store: FleetStore) -> Iterator[AlertWorker]:
+    w = AlertWorker(store)
+    yield w
+    w.stop()
+
+
+@pytest.fixture
+def run(worker: AlertWorker) -> Callable[[], None]:
+    """One full alert round: plan, send, wait for the sends."""
+
+    def go() -> None:
+        worker.dispatcher.cool.clear()
+        worker.round()
+        worker.dispatcher.wait(30)
+
+    return go
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    r = WebhookReceiver("127.42.0.1")
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[SmtpReceiver]:
+    r = SmtpReceiver("127.42.0.2", tmp_path).start()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def emit(store: FleetStore, org: int) -> Callable[..., None]:
+    """Record events through the server's own event writer."""
+
+    def go(*events: ev.Event) -> None:
+        with store.write() as conn:
+            ev.write(conn, list(events))
+
+    return go
+
+
+@pytest.fixture
+def syslog_udp() -> Iterator[SyslogReceiver]:
+    r = SyslogReceiver("udp", "127.42.0.3")
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def syslog_tcp() -> Iterator[SyslogReceiver]:
+    r = SyslogReceiver("tcp", "127.42.0.3")
+    yield r
+    r.close()
+
+
+def _server_fixtures() -> Any:
+    """The KB fixtures of tests/server (a starter KB copied per server)."""
+    import importlib.util
+
+    path = Path(__file__).parent.parent / "server" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("server_conftest", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_server = _server_fixtures()
+kb_template = _server.kb_template
+kb_url = _server.kb_url
+SERVER_HOST = "127.42.1.1"
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """`routerwatch serve` processes on 127.42.1.1, stopped after the test."""
+    servers: list[Server] = []
+
+    def start(db: str, kb: str, *extra: str) -> Server:
+        server = Server(db, kb, tmp_path, list(extra), host=SERVER_HOST).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for s in servers:
+        s.stop()
