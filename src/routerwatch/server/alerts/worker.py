@@ -25,7 +25,7 @@ _LOCK_KEY = 0x72775F61  # "rw_a"
 
 @dataclass
 class AlertOptions:
-    tick: float = 0.5  # seconds between rounds
+    tick: float = 0.2  # seconds between rounds (an idle round is two small reads)
     batch: int = 2000  # events planned per organisation and round
     workers: int = 8  # channels sending at the same time
 
