@@ -55,7 +55,13 @@ class AlertWorker:
         if self._thread is not None:
             self._thread.join(timeout)
         self.dispatcher.close()
+        self._release()
+
+    def _release(self) -> None:
+        """Give up leadership: the lock belongs to the session, so the pooled connection is
+        discarded (closing would only return it to the pool, still holding the lock)."""
         if self._lock_conn is not None:
+            self._lock_conn.invalidate()
             self._lock_conn.close()
             self._lock_conn = None
 
@@ -79,9 +85,7 @@ class AlertWorker:
                 self.round()
             except Exception:  # keep delivering; the log has the details
                 log.exception("alert round failed")
-                if self._lock_conn is not None:
-                    self._lock_conn.close()
-                    self._lock_conn = None
+                self._release()
             self._wake.wait(self.options.tick)
             self._wake.clear()
 
