@@ -98,6 +98,12 @@ def test_agents_and_sensor_end_to_end(db_url: str, kb_url: str, tmp_path: Path,
         assert [j["name"] for j in sensed["jobs"]] == ["office routers"]
         assert sensed["jobs"][0]["found"] == 4
         assert "127.41.2.1 is outside this sensor's local scope" in sensed["refused"][0]
+        dry = json.loads(rw(homes["sensor"], "sensor", "run-once", "--dry-run", "--json",
+                            ok=(1,)).stdout)
+        assert dry["jobs"] == [] and len(dry["refused"]) == 1  # ran just now; still refused
+        status = json.loads(rw(homes["sensor"], "sensor", "status", "--json").stdout)
+        assert status["queued"] == 0 and status["enrolled"]["scope"] == ["127.41.1.0/27"]
+        assert "rwt_" in status["enrolled"]["token"] and len(status["enrolled"]["token"]) < 20
         results = {}
         for name, (_t, os_name, _old, _new, _mac) in AGENTS.items():
             dry = rw(homes[name], "agent", "run-once", "--dry-run", "--recorded",

@@ -183,3 +183,38 @@ def test_several_sensors_per_site_each_within_its_own_scope(
         agents = c.get("/api/v1/agents", params={"kind": "sensor"}).json()["items"]
     assert sorted(d["address"] for d in devices) == ["127.41.6.2", "127.41.7.2"]
     assert [(a["site"], a["uploads"]) for a in agents] == [("lyon", 1), ("lyon", 1)]
+
+
+def test_agent_run_service_loop_logs_json(sqlite_url: str, kb_url: str, tmp_path: Path,
+                                          start_server: Callable[..., Server],
+                                          listeners: Callable[[str], Listener]) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    gateway = listeners("127.41.8.1")
+    server = start_server(sqlite_url, kb_url)
+    admin = make_token(sqlite_url, "acme", "admin")
+    _enrol(server, admin, "agent", "remote")
+    with server.client(admin) as c:
+        c.post("/api/v1/scan-jobs", json={"site": "remote", "runner": "agent", "ports": [PORT],
+                                          "targets": ["gateway"], "interval_seconds": 600})
+    rec = tmp_path / "rec"
+    rec.mkdir()
+    (rec / "ip_-j_route_show_default.txt").write_text(
+        '[{"dst":"default","gateway":"127.41.8.1","dev":"eth0","metric":100,"flags":[]}]')
+    (rec / "ip_-j_neigh_show_127.41.8.1.txt").write_text(
+        '[{"dst":"127.41.8.1","dev":"eth0","lladdr":"02:41:08:00:00:01","state":["STALE"]}]')
+    done = subprocess.run(
+        [sys.executable, "-m", "routerwatch", "agent", "run", "--rounds", "2", "--interval",
+         "1", "--jitter", "0", "--recorded", str(rec), "--os", "linux", "--db", kb_url],
+        capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [json.loads(x) for x in done.stderr.splitlines() if x.startswith("{")]
+    assert [x["message"] for x in lines].count("gateway probed") == 2
+    assert all(x["logger"].startswith("routerwatch") for x in lines)
+    assert gateway.accepted >= 2
+    with server.client(admin) as c:
+        ups = c.get("/api/v1/uploads").json()["items"]
+    assert [(u["kind"], u["hosts"]) for u in ups] == [("agent", 1), ("agent", 1)]
