@@ -26,14 +26,6 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROUTERWATCH_ALERT_TARGETS", "127.42.0.0/16")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'fleet.db'}"
-    url: str = request.getfixturevalue("pg_url")
-    return url
-
-
 @pytest.fixture
 def store(db_url: str) -> Iterator[FleetStore]:
     s = FleetStore(db_url)
@@ -120,6 +112,7 @@ def _server_fixtures() -> Any:
 _server = _server_fixtures()
 kb_template = _server.kb_template
 kb_url = _server.kb_url
+db_url = _server.db_url  # SQLite and PostgreSQL
 SERVER_HOST = "127.42.1.1"
 
 

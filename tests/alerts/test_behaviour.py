@@ -263,3 +263,38 @@ def test_rules_start_at_creation_and_disabled_rules_skip(store, org, webhook, em
     wait_until(lambda: len(webhook.hits) == 1, what="one webhook")
     assert [d.event_type for d in deliveries(store, org)] == ["device.new"]
     assert json.loads(webhook.hits[0].body)["events"][0]["why"] == "after"
+
+
+def test_one_delivering_server_on_postgresql(pg_url, webhook):
+    """Two server processes on one PostgreSQL database: only one delivers; when it goes
+    away the other takes over, and nothing is sent twice."""
+    from routerwatch.server.alerts.worker import AlertWorker
+    from routerwatch.server.store import FleetStore
+
+    first, second = FleetStore(pg_url), FleetStore(pg_url)
+    w1, w2 = AlertWorker(first), AlertWorker(second)
+    try:
+        with first.write() as conn:
+            org = first.ensure_org(conn, "acme")
+        cid = channel(first, org, webhook.url)
+        rule(first, org, [cid])
+        with first.write() as conn:
+            from routerwatch.server import events as ev
+
+            ev.write(conn, [Event("device.new", org, "x", "low")])
+        w1.round()
+        w1.dispatcher.wait(30)
+        assert not w2._leader()
+        w2.round()  # stands by
+        w1.stop()
+        assert w2._leader()
+        with first.write() as conn:
+            ev.write(conn, [Event("device.new", org, "y", "low")])
+        w2.round()
+        w2.dispatcher.wait(30)
+        wait_until(lambda: len(webhook.hits) == 2, what="both events")
+        assert sorted(sent_events(webhook)) == sorted(set(sent_events(webhook)))
+    finally:
+        w2.stop()
+        first.close()
+        second.close()

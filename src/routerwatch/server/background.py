@@ -15,6 +15,7 @@ from routerwatch.server import kbops, rematch, triage
 from routerwatch.server.ingest import Settings
 from routerwatch.server.knowledge import Knowledge
 from routerwatch.server.store import FleetStore
+from routerwatch.server.ticker import Ticker
 
 log = logging.getLogger("routerwatch.server.worker")
 
@@ -26,7 +27,7 @@ class WorkerOptions:
     rematch_chunk: int = 2000
 
 
-class Worker:
+class Worker(Ticker):
     """Runs the background duties in a daemon thread."""
 
     def __init__(self, store: FleetStore, knowledge: Knowledge, settings: Settings,
@@ -35,35 +36,9 @@ class Worker:
         self.knowledge = knowledge
         self.settings = settings
         self.options = options or WorkerOptions()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__("routerwatch-worker", self.options.tick, log)
         self._last_poll = 0.0
         self.busy = threading.Lock()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="routerwatch-worker",
-                                        daemon=True)
-        self._thread.start()
-
-    def kick(self) -> None:
-        """Run a round now (after a KB import, say)."""
-        self._wake.set()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.round()
-            except Exception:  # keep the worker alive; the log has the details
-                log.exception("background round failed")
-            self._wake.wait(self.options.tick)
-            self._wake.clear()
 
     def round(self) -> None:
         """One pass over every duty (also called directly by tests)."""

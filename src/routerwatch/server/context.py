@@ -54,7 +54,7 @@ class ServerContext:
         kbops.record_change(self.store, self.knowledge, "external",
                             "knowledge base changed while the server was stopped")
         self.worker = Worker(self.store, self.knowledge, config.settings, config.worker)
-        self.alerts = AlertWorker(self.store, AlertOptions(tick=min(0.5, config.worker.tick)))
+        self.alerts = AlertWorker(self.store, AlertOptions(tick=min(0.2, config.worker.tick)))
 
     def start(self) -> None:
         if self.config.background:

@@ -108,13 +108,20 @@ class Dispatcher:
             log.exception("alert channel job failed", extra={"channel": channel_id})
 
     def _send_channel(self, channel_id: int) -> None:
+        """Send the channel's due deliveries, a batch at a time, until none is due, the
+        channel fails (it cools down for its backoff) or the worker stops."""
+        while not self.stopping.is_set() and self._send_batch(channel_id):
+            pass
+
+    def _send_batch(self, channel_id: int) -> bool:
+        """One batch; True when it was full and went out without error (more may be due)."""
         d = a.deliveries
         at = now()
         with self.store.read() as conn:
             crow = conn.execute(sa.select(a.channels).where(a.channels.c.id == channel_id)).first()
             if crow is None or not crow.enabled:
                 self.cool[channel_id] = time.monotonic() + 30
-                return
+                return False
             spec = channel_spec(crow)
             rows = conn.execute(sa.select(d).where(
                 d.c.channel_id == channel_id, d.c.state.in_(("pending", "retrying")),
@@ -140,6 +147,7 @@ class Dispatcher:
         messages.sort(key=lambda m: m[0][0].id)
         sender = _sender(spec)
         outcomes: list[Outcome] = []
+        failed = False
         try:
             for group, digest in messages:
                 if self.stopping.is_set():
@@ -155,6 +163,7 @@ class Dispatcher:
                     self._record(spec, rows, outcomes)
                     outcomes = []
                 if error is not None:
+                    failed = True
                     attempts = max(r.attempts for r in group) + 1
                     self.cool[channel_id] = time.monotonic() + backoff(spec.retry, attempts,
                                                                        error.retry_after)
@@ -162,31 +171,35 @@ class Dispatcher:
         finally:
             sender.close()
             self._record(spec, rows, outcomes)
+        return len(rows) == self.per_job and not failed
 
     def _record(self, spec: WebhookSpec | EmailSpec | SyslogSpec, rows: Sequence[Any],
                 outcomes: list[Outcome]) -> None:
         if not outcomes:
             return
         d = a.deliveries
-        attempts = {r.id: r.attempts for r in rows}
-        with self.store.write() as conn:
-            for o in outcomes:
-                for rid in o.ids:
-                    n = attempts[rid] + 1
-                    if o.error is None:
-                        values: dict[str, Any] = {"state": "sent", "sent_at": o.at,
-                                                  "last_error": None}
-                    elif o.error.permanent or n >= spec.retry.max_attempts:
-                        values = {"state": "failed", "last_error": str(o.error)}
-                    else:
-                        wait = backoff(spec.retry, n, o.error.retry_after)
-                        values = {"state": "retrying", "last_error": str(o.error),
-                                  "not_before": o.at + timedelta(seconds=wait)}
-                    conn.execute(sa.update(d).where(d.c.id == rid).values(
-                        attempts=n, updated_at=o.at, **values))
+        before = {r.id: r for r in rows}
+        changes: list[dict[str, Any]] = []
+        for o in outcomes:
+            for rid in o.ids:
+                n = before[rid].attempts + 1
+                change = {"_id": rid, "attempts": n, "updated_at": o.at, "state": "sent",
+                          "sent_at": o.at, "last_error": None,
+                          "not_before": before[rid].not_before}
                 if o.error is not None:
-                    log.warning("alert delivery failed", extra={
-                        "channel": spec.name, "deliveries": o.ids, "error": str(o.error)})
+                    change.update(sent_at=None, last_error=str(o.error), state="failed")
+                    if not o.error.permanent and n < spec.retry.max_attempts:
+                        wait = backoff(spec.retry, n, o.error.retry_after)
+                        change.update(state="retrying",
+                                      not_before=o.at + timedelta(seconds=wait))
+                changes.append(change)
+        with self.store.write() as conn:
+            conn.execute(sa.update(d).where(d.c.id == sa.bindparam("_id")).values(
+                {k: sa.bindparam(k) for k in changes[0] if k != "_id"}), changes)
+        for o in outcomes:
+            if o.error is not None:
+                log.warning("alert delivery failed", extra={
+                    "channel": spec.name, "deliveries": o.ids, "error": str(o.error)})
 
 
 Sender = WebhookSender | EmailSender | SyslogSender

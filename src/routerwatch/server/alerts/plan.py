@@ -138,18 +138,34 @@ class PlanResult:
     dropped: int = 0
 
 
+def _routes(conn: Connection) -> list[Any]:
+    r, c, ro = a.rules, a.channels, a.routes
+    return list(conn.execute(
+        sa.select(ro.c.id, ro.c.org_id, ro.c.rule_id, ro.c.channel_id, ro.c.cursor,
+                  r.c.enabled.label("rule_on"), r.c.spec, c.c.enabled.label("channel_on"))
+        .join(r, r.c.id == ro.c.rule_id).join(c, c.c.id == ro.c.channel_id)
+        .order_by(ro.c.rule_id, ro.c.channel_id)).all())
+
+
+def behind(store: FleetStore) -> bool:
+    """Is any route's cursor behind the newest event of its organisation? (a cheap read, so
+    an idle server does not take the writer lock every tick)"""
+    e, ro = t.events, a.routes
+    newest = (sa.select(sa.func.max(e.c.id)).where(e.c.org_id == ro.c.org_id)
+              .scalar_subquery())
+    with store.read() as conn:
+        return conn.execute(sa.select(ro.c.id).where(ro.c.cursor < newest).limit(1)).first() \
+            is not None
+
+
 def plan(store: FleetStore, batch: int = 2000) -> PlanResult:
     """One planning round: at most ``batch`` events per organisation."""
     result = PlanResult()
+    if not behind(store):
+        return result
     with store.write() as conn:
-        r, c, ro = a.rules, a.channels, a.routes
-        rows = conn.execute(
-            sa.select(ro.c.id, ro.c.org_id, ro.c.rule_id, ro.c.channel_id, ro.c.cursor,
-                      r.c.enabled.label("rule_on"), r.c.spec, c.c.enabled.label("channel_on"))
-            .join(r, r.c.id == ro.c.rule_id).join(c, c.c.id == ro.c.channel_id)
-            .order_by(ro.c.rule_id, ro.c.channel_id)).all()
         by_org: dict[int, list[Any]] = defaultdict(list)
-        for row in rows:
+        for row in _routes(conn):
             by_org[row.org_id].append(row)
         for org_id, routes in by_org.items():
             _plan_org(conn, org_id, routes, batch, result)
@@ -178,25 +194,51 @@ def _plan_org(conn: Connection, org_id: int, routes: list[Any], batch: int,
             if spec is None:
                 spec = specs[route.rule_id] = RuleSpec.model_validate(
                     {**orjson.loads(route.spec), "name": "-", "channels": []})
-            for ev in todo:
-                if matches(spec.match, ev, datas[ev.id], look):
-                    _plan_event(conn, org_id, route, spec, ev, datas[ev.id], at, result)
+            chosen = [ev for ev in todo if matches(spec.match, ev, datas[ev.id], look)]
+            if chosen:
+                _plan_route(conn, org_id, route, spec, chosen, datas, at, result)
         conn.execute(sa.update(a.routes).where(a.routes.c.id == route.id)
                      .values(cursor=todo[-1].id))
 
 
-def _plan_event(conn: Connection, org_id: int, route: Any, spec: RuleSpec, ev: Any,
-                data: dict[str, Any], at: datetime, result: PlanResult) -> None:
+def _plan_route(conn: Connection, org_id: int, route: Any, spec: RuleSpec, chosen: list[Any],
+                datas: dict[int, dict[str, Any]], at: datetime, result: PlanResult) -> None:
+    """Delivery rows for the events a route selected, written in bulk."""
     d = a.deliveries
-    seen = conn.execute(sa.select(a.dedup.c.delivery_id).where(
-        a.dedup.c.channel_id == route.channel_id, a.dedup.c.event_id == ev.id)).first()
-    if seen is not None:
-        result.duplicates += 1
+    seen: set[int] = set()
+    ids = [ev.id for ev in chosen]
+    for i in range(0, len(ids), 500):
+        seen.update(conn.execute(sa.select(a.dedup.c.event_id).where(
+            a.dedup.c.channel_id == route.channel_id,
+            a.dedup.c.event_id.in_(ids[i:i + 500]))).scalars())
+    rows: list[dict[str, Any]] = []
+    waiting: dict[tuple[str, str], dict[str, Any]] = {}  # (flap key, type) → row, this batch
+    for ev in chosen:
+        if ev.id in seen:
+            result.duplicates += 1
+            continue
+        row = _row(conn, org_id, route, spec, ev, datas[ev.id], at, waiting, result)
+        rows.append(row)
+        if row["flap_key"] and row["state"] == "pending":
+            waiting[(row["flap_key"], ev.type)] = row
+    if not rows:
         return
+    made = conn.execute(sa.insert(d).returning(d.c.id, sort_by_parameter_order=True),
+                        rows).scalars().all()
+    conn.execute(sa.insert(a.dedup), [
+        {"channel_id": route.channel_id, "event_id": row["event_id"], "delivery_id": did}
+        for row, did in zip(rows, made, strict=True)])
+    result.planned += sum(1 for row in rows if row["state"] == "pending")
+
+
+def _row(conn: Connection, org_id: int, route: Any, spec: RuleSpec, ev: Any,
+         data: dict[str, Any], at: datetime, waiting: dict[tuple[str, str], dict[str, Any]],
+         result: PlanResult) -> dict[str, Any]:
+    """The delivery row of one selected event: when it is due, or why it is not sent."""
+    d = a.deliveries
     ev_at = utc(ev.at) or at
     due = max(ev_at, at)
     state, note = "pending", None
-    kind = "digest" if spec.digest_minutes else "event"
     if spec.digest_minutes:
         period = spec.digest_minutes * 60
         start = int(ev_at.timestamp()) // period * period
@@ -205,14 +247,20 @@ def _plan_event(conn: Connection, org_id: int, route: Any, spec: RuleSpec, ev: A
     key = flap_key(ev, data) if spec.debounce_minutes else None
     if key is not None:
         window = timedelta(minutes=spec.debounce_minutes)
-        earlier = conn.execute(sa.select(d.c.id).where(
-            d.c.channel_id == route.channel_id, d.c.flap_key == key,
-            d.c.event_type == FLAP_PAIRS[ev.type], d.c.state == "pending",
-            d.c.created_at >= at - window).order_by(d.c.id.desc()).limit(1)).first()
-        if earlier is not None:
-            why = f"flap: {ev.type} within {spec.debounce_minutes} min"
-            conn.execute(sa.update(d).where(d.c.id == earlier.id).values(
-                state="suppressed", note=why, updated_at=at))
+        why = f"flap: {ev.type} within {spec.debounce_minutes} min"
+        opposite = waiting.pop((key, FLAP_PAIRS[ev.type]), None)
+        earlier = None
+        if opposite is not None:  # planned in this same batch
+            opposite.update(state="suppressed", note=why)
+        else:
+            earlier = conn.execute(sa.select(d.c.id).where(
+                d.c.channel_id == route.channel_id, d.c.flap_key == key,
+                d.c.event_type == FLAP_PAIRS[ev.type], d.c.state == "pending",
+                d.c.created_at >= at - window).order_by(d.c.id.desc()).limit(1)).first()
+            if earlier is not None:
+                conn.execute(sa.update(d).where(d.c.id == earlier.id).values(
+                    state="suppressed", note=why, updated_at=at))
+        if opposite is not None or earlier is not None:
             state, note = "suppressed", why
             result.suppressed += 2
         else:
@@ -229,12 +277,9 @@ def _plan_event(conn: Connection, org_id: int, route: Any, spec: RuleSpec, ev: A
                 result.dropped += 1
             else:
                 due, note = end, "held for quiet hours"
-    delivery_id = int(conn.execute(sa.insert(d).values(
-        org_id=org_id, rule_id=route.rule_id, channel_id=route.channel_id, kind=kind,
-        event_id=ev.id, event_type=ev.type, device_id=ev.device_id, flap_key=key,
-        event_ids=f"[{ev.id}]", state=state, attempts=0, note=note, created_at=at,
-        updated_at=at, not_before=due).returning(d.c.id)).scalar_one())
-    conn.execute(sa.insert(a.dedup).values(channel_id=route.channel_id, event_id=ev.id,
-                                           delivery_id=delivery_id))
-    if state == "pending":
-        result.planned += 1
+    return {"org_id": org_id, "rule_id": route.rule_id, "channel_id": route.channel_id,
+            "kind": "digest" if spec.digest_minutes else "event", "event_id": ev.id,
+            "event_type": ev.type, "device_id": ev.device_id, "flap_key": key,
+            "event_ids": f"[{ev.id}]", "state": state, "attempts": 0, "last_error": None,
+            "note": note, "created_at": at, "updated_at": at, "not_before": due,
+            "sent_at": None}

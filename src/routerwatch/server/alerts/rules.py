@@ -229,6 +229,8 @@ def _rule_row(conn: Connection, org_id: int, rule_id: int) -> Any:
 
 
 def _check_channels(conn: Connection, org_id: int, ids: list[int]) -> None:
+    if not ids:
+        return
     c = a.channels
     found = set(conn.execute(sa.select(c.c.id).where(c.c.org_id == org_id, c.c.id.in_(ids)))
                 .scalars())
@@ -249,10 +251,11 @@ def create_rule(conn: Connection, org_id: int, spec: RuleSpec) -> int:
     rule_id = int(conn.execute(sa.insert(a.rules).values(
         org_id=org_id, name=spec.name, enabled=spec.enabled, spec=_spec_json(spec),
         created_at=at, updated_at=at).returning(a.rules.c.id)).scalar_one())
-    start = _max_event(conn, org_id)
-    conn.execute(sa.insert(a.routes), [
-        {"org_id": org_id, "rule_id": rule_id, "channel_id": cid, "cursor": start}
-        for cid in spec.channels])
+    if spec.channels:
+        start = _max_event(conn, org_id)
+        conn.execute(sa.insert(a.routes), [
+            {"org_id": org_id, "rule_id": rule_id, "channel_id": cid, "cursor": start}
+            for cid in spec.channels])
     return rule_id
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import ssl
 from datetime import time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,6 +29,31 @@ FLAP_PAIRS = {"device.gone": "device.back", "device.back": "device.gone",
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        """No NUL and no lone surrogates: text a database (and a mail, a syslog line) holds."""
+        for text in _texts(value):
+            if "\x00" in text:
+                raise ValueError("NUL characters are not allowed")
+            try:
+                text.encode()
+            except UnicodeEncodeError:
+                raise ValueError("text is not valid Unicode (a lone surrogate)") from None
+        return value
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, SecretStr):
+        return [value.get_secret_value()]
+    if isinstance(value, list | tuple):
+        return [t for v in value for t in _texts(v)]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in (*_texts(k), *_texts(v))]
+    return []
 
 
 class Match(_Spec):
@@ -190,8 +215,10 @@ class EmailSpec(_ChannelBase):
     def _pem(cls, value: str | None) -> str | None:
         if value:
             try:
+                if not value.isascii():
+                    raise ValueError
                 ssl.create_default_context(cadata=value)
-            except (ssl.SSLError, ValueError):
+            except (ssl.SSLError, ValueError, TypeError):
                 raise ValueError("ca_pem is not a PEM certificate") from None
         return value
 

@@ -10,7 +10,6 @@ others stand by and take over when it goes away.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 from routerwatch.server.alerts.dispatch import Dispatcher
 from routerwatch.server.alerts.plan import plan
 from routerwatch.server.store import FleetStore
+from routerwatch.server.ticker import Ticker
 
 log = logging.getLogger("routerwatch.server.alerts")
 _LOCK_KEY = 0x72775F61  # "rw_a"
@@ -25,37 +25,33 @@ _LOCK_KEY = 0x72775F61  # "rw_a"
 
 @dataclass
 class AlertOptions:
-    tick: float = 0.5  # seconds between rounds
+    tick: float = 0.2  # seconds between rounds (an idle round is two small reads)
     batch: int = 2000  # events planned per organisation and round
     workers: int = 8  # channels sending at the same time
 
 
-class AlertWorker:
+class AlertWorker(Ticker):
     def __init__(self, store: FleetStore, options: AlertOptions | None = None) -> None:
         self.store = store
         self.options = options or AlertOptions()
+        super().__init__("routerwatch-alerts", self.options.tick, log)
         self.dispatcher = Dispatcher(store, workers=self.options.workers)
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
         self._lock_conn: sa.engine.Connection | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="routerwatch-alerts",
-                                        daemon=True)
-        self._thread.start()
-
-    def kick(self) -> None:
-        self._wake.set()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish the sends under way (their outcome is recorded), then stop."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        super().stop(timeout)
         self.dispatcher.close()
+        self._release()
+
+    def failed(self) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        """Give up leadership: the lock belongs to the session, so the pooled connection is
+        discarded (closing would only return it to the pool, still holding the lock)."""
         if self._lock_conn is not None:
+            self._lock_conn.invalidate()
             self._lock_conn.close()
             self._lock_conn = None
 
@@ -72,18 +68,6 @@ class AlertWorker:
                 return False
             self._lock_conn = conn
         return True
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.round()
-            except Exception:  # keep delivering; the log has the details
-                log.exception("alert round failed")
-                if self._lock_conn is not None:
-                    self._lock_conn.close()
-                    self._lock_conn = None
-            self._wake.wait(self.options.tick)
-            self._wake.clear()
 
     def round(self) -> None:
         """Plan until caught up (bounded), then start the due sends."""
