@@ -145,13 +145,19 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=10_000)
     ap.add_argument("--trickle", type=int, default=200)
-    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="rw-bench-alerts-"))
     os.environ["ROUTERWATCH_HOME"] = str(tmp)
     kb = bs.kb_copy(tmp)
+    dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    return max(run(args, db, tmp / db, kb) for db in dbs)
+
+
+def run(args: argparse.Namespace, kind: str, tmp: Path, kb: str) -> int:
+    tmp.mkdir(parents=True, exist_ok=True)
     schema = None
-    if args.db == "postgresql":
+    if kind == "postgresql":
         db, schema = bs.schema_url()
     else:
         db = f"sqlite:///{tmp / 'fleet.db'}"
@@ -165,7 +171,7 @@ def main() -> int:
                 "kind": "webhook", "name": "bench", "url": rx.url, "secret": KEY}).json()["id"]
             r = c.post("/api/v1/alerts/rules", json={"name": "bench", "channels": [cid]})
             assert r.status_code == 201, r.text
-        print(f"database {args.db}; server pid {proc.pid}", flush=True)
+        print(f"database {kind}; server pid {proc.pid}", flush=True)
         started = time.time()
         ids = write_events(db, args.events)
         written = time.time()

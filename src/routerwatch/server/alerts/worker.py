@@ -70,12 +70,14 @@ class AlertWorker(Ticker):
         return True
 
     def round(self) -> None:
-        """Plan until caught up (bounded), then start the due sends."""
+        """Plan until caught up (bounded), starting the due sends after each batch so the
+        first alerts of a burst do not wait for the last to be planned."""
         if not self._leader():
             return
         for _ in range(10):
             if self._stop.is_set():
                 return
-            if plan(self.store, self.options.batch).events_read < self.options.batch:
+            read = plan(self.store, self.options.batch).events_read
+            self.dispatcher.round()
+            if read < self.options.batch:
                 break
-        self.dispatcher.round()
