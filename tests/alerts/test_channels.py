@@ -152,3 +152,30 @@ def test_syslog_rfc5424_udp_and_cef_tcp(store, org, syslog_udp, syslog_tcp, emit
     assert "\x1b" not in parsed[0]["msg"] and parsed[0]["deviceKey"] == "k2"
     assert parsed[1]["DeviceEventClassID"] == "port.opened" and parsed[1]["Severity"] == "5"
     assert {d.state for d in deliveries(store, org)} == {"sent"}
+
+
+def test_digest_by_mail_and_syslog(store, org, smtp, syslog_tcp, emit, run):
+    """A digest is one mail listing every event; syslog gets each event as its own line."""
+    import sqlalchemy as sa
+
+    from routerwatch.server.store import alerts as a
+
+    mail_id, _ = setup(store, org, al.EmailSpec(
+        name="mail", host=smtp.host, port=smtp.port, ca_pem=smtp.ca_pem, username=smtp.user,
+        password=smtp.password, sender="alerts@example.org", to=["soc@example.org"]),
+        name="m", digest_minutes=15)
+    setup(store, org, al.SyslogSpec(name="tcp", host="127.42.0.3", port=syslog_tcp.port,
+                                    transport="tcp"), name="s", digest_minutes=15)
+    emit(*[Event("finding.new", org, f"finding {i}", "high", cve=f"CVE-2024-{1000 + i}")
+           for i in range(4)])
+    run()
+    assert smtp.mails == [] and syslog_tcp.messages == []
+    with store.write() as conn:  # the 15-minute period ends
+        conn.execute(sa.update(a.deliveries).values(not_before=sa.func.current_timestamp()))
+    run()
+    wait_until(lambda: len(smtp.mails) == 1 and len(syslog_tcp.messages) == 4,
+               what="one mail and four syslog lines")
+    mail = smtp.mails[0].message
+    assert "digest: 4 events" in mail["Subject"]
+    assert all(f"CVE-2024-{1000 + i}" in mail.get_payload() for i in range(4))
+    assert len(deliveries(store, org, channel_id=mail_id, state="sent")) == 4

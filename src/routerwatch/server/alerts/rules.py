@@ -142,12 +142,17 @@ def get_channel(conn: Connection, org_id: int, channel_id: int) -> Channel:
     return _shown(_channel_row(conn, org_id, channel_id))
 
 
-def _channel_row(conn: Connection, org_id: int, channel_id: int) -> Any:
-    c = a.channels
-    row = conn.execute(sa.select(c).where(c.c.org_id == org_id, c.c.id == channel_id)).first()
+def _owned(conn: Connection, table: sa.Table, org_id: int, obj_id: int, what: str) -> Any:
+    """The row ``obj_id`` of ``table`` if it belongs to the organisation, else NotFound."""
+    row = conn.execute(sa.select(table).where(table.c.org_id == org_id,
+                                              table.c.id == obj_id)).first()
     if row is None:
-        raise NotFound(f"no alert channel {channel_id}")
+        raise NotFound(f"no alert {what} {obj_id}")
     return row
+
+
+def _channel_row(conn: Connection, org_id: int, channel_id: int) -> Any:
+    return _owned(conn, a.channels, org_id, channel_id, "channel")
 
 
 def _name_free(conn: Connection, table: sa.Table, org_id: int, name: str,
@@ -221,11 +226,7 @@ def get_rule(conn: Connection, org_id: int, rule_id: int) -> Rule:
 
 
 def _rule_row(conn: Connection, org_id: int, rule_id: int) -> Any:
-    r = a.rules
-    row = conn.execute(sa.select(r).where(r.c.org_id == org_id, r.c.id == rule_id)).first()
-    if row is None:
-        raise NotFound(f"no alert rule {rule_id}")
-    return row
+    return _owned(conn, a.rules, org_id, rule_id, "rule")
 
 
 def _check_channels(conn: Connection, org_id: int, ids: list[int]) -> None:
@@ -330,9 +331,7 @@ def list_deliveries(conn: Connection, org_id: int, limit: int = 100, *,
 def retry_delivery(conn: Connection, org_id: int, delivery_id: int) -> None:
     """Send a failed (or dropped) delivery again, now, with a fresh attempt count."""
     d = a.deliveries
-    row = conn.execute(sa.select(d).where(d.c.org_id == org_id, d.c.id == delivery_id)).first()
-    if row is None:
-        raise NotFound(f"no alert delivery {delivery_id}")
+    row = _owned(conn, d, org_id, delivery_id, "delivery")
     if row.state not in ("failed", "dropped"):
         raise AlertError(f"delivery {delivery_id} is {row.state}; only failed or dropped "
                          "deliveries are retried by hand")
