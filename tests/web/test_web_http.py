@@ -190,3 +190,18 @@ def test_pages_filters_and_bad_input(fleet) -> None:
     assert static.status_code == 200 and "htmx" in static.text[:200]
     nxt = httpx.get(fleet.url + "/ui/login", params={"next": "//evil.example/x"})
     assert 'value="/ui/"' in nxt.text  # no open redirect
+
+
+def test_every_page_on_sqlite_and_postgresql(fleet_any_db) -> None:
+    """The same pages answer from a server on either database, with the same figures."""
+    c, r = _login(fleet_any_db.url, "ada")
+    assert r.status_code == 303
+    home = c.get("/ui/").text
+    assert re.search(r"<strong>31</strong> devices present", home)
+    assert "<small>2 gone</small>" in home
+    device = re.search(r'href="/ui/devices/(\d+)"', c.get("/ui/devices").text)
+    assert device
+    for path in ("/ui/trends", "/ui/findings", "/ui/phase-out", "/ui/alerts",
+                 f"/ui/devices/{device.group(1)}", "/ui/devices.csv"):
+        assert c.get(path).status_code == 200, path
+    assert 'aria-label="hq: 40.0% replaced"' in c.get("/ui/phase-out").text

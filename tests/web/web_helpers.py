@@ -56,10 +56,11 @@ def fleet_days(now: datetime | None = None) -> list[dict[str, Any]]:
     * day -6: site ``hq`` (the lab scan plus the hostile device), site ``branch`` (its TP-Link
       routers);
     * day -3: ``hq`` again: the R7000 and the RT-AC68U updated to newer firmware, the
-      Archer C80 missing;
-    * day -1: ``hq`` again, the Archer C80 still missing (so it is gone: replaced).
+      Archer C80 and the Archer AX21 (6 open findings) missing;
+    * day -1: ``hq`` again, both still missing (so they are gone: replaced).
     """
-    now = now or datetime.now(UTC)
+    # noon of today (UTC): every upload falls on the same calendar day whenever tests run
+    now = now or datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
     base = lab_report()
     day0 = copy.deepcopy(base)
     day0["hosts"].append(hostile_host())
@@ -71,7 +72,8 @@ def fleet_days(now: datetime | None = None) -> list[dict[str, Any]]:
             h["identity"]["firmware"] = "V1.0.11.216_2.0.23"
         if h["identity"].get("model") == "RT-AC68U":  # updated: most of its CVEs are fixed
             h["identity"]["firmware"] = "3.0.0.4.388_24198"
-    later["hosts"] = [h for h in later["hosts"] if h["identity"].get("model") != "Archer C80"]
+    later["hosts"] = [h for h in later["hosts"]
+                      if h["identity"].get("model") not in ("Archer C80", "Archer AX21")]
     return [
         upload_doc("hq-day0", day0, site="hq", observed_at=_iso(now - timedelta(days=6))),
         upload_doc("branch-day0", branch, site="branch",
