@@ -24,7 +24,7 @@ from routerwatch.server import lifecycle
 from routerwatch.server.knowledge import Knowledge, findings_digest, identity_key
 from routerwatch.server.store import FleetStore
 from routerwatch.server.store import schema as t
-from routerwatch.server.store.db import insert_rows
+from routerwatch.server.store.db import insert_rows, reserve_ids
 from routerwatch.server.timeutil import utc
 from routerwatch.server.wire import HostRecord, Upload
 
@@ -173,6 +173,7 @@ def _apply(store: FleetStore, conn: Connection, knowledge: Knowledge, org_id: in
     # new devices first: their ids are needed by everything else
     new_hosts = [h for h in upload.hosts if h.device_key not in existing]
     new_ids: dict[str, int] = {}
+    fresh: dict[int, dict[str, Any]] = {}  # reserved id → first columns; inserted whole below
     if new_hosts:
         rows = [{
             "org_id": org_id, "site_id": site_id, "device_key": h.device_key,
@@ -181,8 +182,14 @@ def _apply(store: FleetStore, conn: Connection, knowledge: Knowledge, org_id: in
             "indicators": "[]", "policy": "[]", "risk": 0.0, "risk_level": "none",
             "kev_open": 0, "open_findings": 0, "matched_kb": 0, "findings_digest": "",
         } for h in new_hosts]
-        ids = conn.execute(sa.insert(t.devices).returning(
-            t.devices.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        reserved = reserve_ids(conn, t.devices, len(rows))
+        if reserved is None:  # no sequences: insert now, complete the rows with the updates below
+            ids = list(conn.execute(sa.insert(t.devices).returning(
+                t.devices.c.id, sort_by_parameter_order=True), rows).scalars().all())
+        else:
+            ids = reserved
+            fresh = {device_id: {"id": device_id, **row} for device_id, row in zip(
+                ids, rows, strict=True)}
         for h, device_id in zip(new_hosts, ids, strict=True):
             stored[device_id] = {}
             new_ids[h.device_key] = device_id
@@ -312,6 +319,11 @@ def _apply(store: FleetStore, conn: Connection, knowledge: Knowledge, org_id: in
             "matched_kb": kb_change, "findings_digest": findings_digest(found),
         })
 
+    if fresh:  # new devices, whole: first columns and the sighting's (same as insert+update)
+        insert_rows(conn, t.devices, [{**fresh[u["_id"]], **{k: v for k, v in u.items()
+                                                              if k != "_id"}}
+                                      for u in device_updates if u["_id"] in fresh])
+        device_updates = [u for u in device_updates if u["_id"] not in fresh]
     apply_finding_changes(conn, finding_changes)
     if device_updates:
         cols = [c for c in device_updates[0] if c != "_id"]

@@ -111,11 +111,16 @@ def _chunk(conn: sa.Connection, knowledge: Knowledge, settings: Settings, target
         return 0, last_id, 0, 0
     same: list[int] = []
     differ: dict[int, tuple[Any, ...]] = {}
+    matched: dict[tuple[Any, ...], tuple[Any, str]] = {}  # identity → (findings, digest)
     for r in rows:
-        found = knowledge.check(DeviceIdentity(vendor=r.vendor, model=r.model,
-                                               hardware=r.hardware, firmware=r.firmware,
-                                               region=r.region))
-        digest = findings_digest(found)
+        key = (r.vendor, r.model, r.hardware, r.firmware, r.region)
+        hit = matched.get(key)
+        if hit is None:
+            found = knowledge.check(DeviceIdentity(vendor=r.vendor, model=r.model,
+                                                   hardware=r.hardware, firmware=r.firmware,
+                                                   region=r.region))
+            hit = matched[key] = (found, findings_digest(found))
+        found, digest = hit
         if digest == r.findings_digest:
             same.append(r.id)
         else:

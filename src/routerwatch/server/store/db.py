@@ -55,6 +55,18 @@ def insert_rows(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -
     conn.execute(sa.insert(table), rows)
 
 
+def reserve_ids(conn: Connection, table: sa.Table, n: int) -> list[int] | None:
+    """``n`` fresh ids of ``table`` from its id sequence, ascending (PostgreSQL), so rows that
+    others refer to can be written whole, once, at the end of a transaction; None where the
+    database has no sequences (SQLite: insert and use RETURNING instead)."""
+    if conn.dialect.name != "postgresql" or n <= 0:
+        return None
+    ids = conn.execute(sa.text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) "
+                               "FROM generate_series(1, :n)"),
+                       {"t": table.name, "n": n}).scalars().all()
+    return sorted(int(i) for i in ids)
+
+
 def _config(engine: Engine) -> Any:
     from alembic.config import Config
 
