@@ -50,36 +50,115 @@ def serve(
     rematch_chunk: int = typer.Option(2000, "--rematch-chunk", min=1, max=100_000,
                                       help="Devices per re-match transaction."),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                help="Server processes answering requests (more than one needs "
+                                "PostgreSQL; the supervising process then runs the background "
+                                "work). See docs/server.md."),
 ) -> None:
     """Start the server (SQLite by default; logs are JSON lines on stderr; SIGTERM stops it
     gracefully)."""
     if ctx.invoked_subcommand is not None:
         return
-    from datetime import timedelta
-
     from routerwatch.kb import KBError
-    from routerwatch.server.background import WorkerOptions
-    from routerwatch.server.context import ServerConfig
-    from routerwatch.server.ingest import Settings
     from routerwatch.server.store import StoreError
 
     if log_level.lower() not in ("debug", "info", "warning", "error"):
         fail(f"--log-level: expected debug, info, warning or error, got {log_level!r}")
-    config = ServerConfig(
-        db=db, kb_db=kb_db, host=host, port=port, max_upload=max_upload_mb * 1024 * 1024,
-        settings=Settings(gone_after_runs=gone_after_runs,
-                          gone_after=timedelta(hours=gone_after_hours), epss_jump=epss_jump),
-        worker=WorkerOptions(tick=tick, kb_poll=kb_poll, rematch_chunk=rematch_chunk),
-        log_level=log_level.lower(),
-    )
+    if workers > 1 and not (db or "").startswith(("postgresql", "postgres:")):
+        fail("--workers: more than one server process needs PostgreSQL (--db postgresql://...);"
+             " SQLite allows one writer")
+    args = {"db": db, "kb_db": kb_db, "host": host, "port": port, "max_upload_mb": max_upload_mb,
+            "gone_after_runs": gone_after_runs, "gone_after_hours": gone_after_hours,
+            "epss_jump": epss_jump, "tick": tick, "kb_poll": kb_poll,
+            "rematch_chunk": rematch_chunk, "log_level": log_level.lower()}
     from routerwatch.server.app import serve as run
 
     try:
-        run(config)
+        if workers > 1:
+            _run_workers(args, workers)
+        else:
+            run(_config(args))
     except (StoreError, KBError) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+_ARGS_ENV = "ROUTERWATCH_SERVE_ARGS"  # the options, handed to the worker processes
+
+
+def _config(args: dict[str, Any]) -> Any:
+    from datetime import timedelta
+
+    from routerwatch.server.background import WorkerOptions
+    from routerwatch.server.context import ServerConfig
+    from routerwatch.server.ingest import Settings
+
+    return ServerConfig(
+        db=args["db"], kb_db=args["kb_db"], host=args["host"], port=args["port"],
+        max_upload=args["max_upload_mb"] * 1024 * 1024,
+        settings=Settings(gone_after_runs=args["gone_after_runs"],
+                          gone_after=timedelta(hours=args["gone_after_hours"]),
+                          epss_jump=args["epss_jump"]),
+        worker=WorkerOptions(tick=args["tick"], kb_poll=args["kb_poll"],
+                             rematch_chunk=args["rematch_chunk"]),
+        log_level=args["log_level"],
+    )
+
+
+def _run_workers(args: dict[str, Any], workers: int) -> None:
+    """uvicorn's process supervisor with ``workers`` server processes on one socket. This
+    process migrates the store first and runs the one background worker (KB syncs, re-match,
+    expiry): the write lock serialises the processes' writes (PostgreSQL advisory lock)."""
+    import json
+    import os
+
+    import uvicorn
+
+    from routerwatch.server import logs
+    from routerwatch.server.context import ServerContext
+
+    config = _config(args)
+    logs.setup(config.log_level)
+    context = ServerContext(config)
+    context.start()
+    os.environ[_ARGS_ENV] = json.dumps(args)
+    try:
+        uvicorn.run("routerwatch.cli.serve:worker_app", factory=True, host=config.host,
+                    port=config.port, workers=workers, log_config=None, access_log=False,
+                    timeout_graceful_shutdown=30, proxy_headers=True, server_header=False)
+    finally:
+        context.close()
+
+
+def worker_app() -> Any:
+    """The app of one worker process of ``serve --workers N`` (uvicorn calls it)."""
+    import json
+    import logging
+    import os
+    import threading
+    import time
+
+    from routerwatch.server import kbops, logs
+    from routerwatch.server.app import create_app
+    from routerwatch.server.context import ServerContext
+
+    config = _config(json.loads(os.environ[_ARGS_ENV]))
+    config.background = False  # the supervising process runs it
+    logs.setup(config.log_level)
+    context = ServerContext(config)
+
+    def follow() -> None:  # pick up KB changes recorded by another process (its sync/import)
+        while True:
+            time.sleep(config.worker.kb_poll)
+            try:
+                kbops.record_change(context.store, context.knowledge, "external",
+                                    "knowledge base changed outside the server")
+            except Exception:  # the next poll tries again; the log says why
+                logging.getLogger("routerwatch.server").exception("KB poll failed")
+
+    threading.Thread(target=follow, name="routerwatch-kb-follow", daemon=True).start()
+    return create_app(context)
 
 
 def _store(db: str | None) -> Any:

@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from routerwatch.server.store import schema as t
+from routerwatch.server.store.db import insert_rows
 from routerwatch.server.timeutil import now
 
 TYPES = (
@@ -58,12 +58,13 @@ def write(conn: Connection, events: list[Event]) -> int:
     if not events:
         return 0
     at = now()
-    conn.execute(sa.insert(t.events), [
+    sort = orjson.OPT_SORT_KEYS
+    insert_rows(conn, t.events, [
         {
             "org_id": e.org_id, "type": e.type, "at": at, "observed_at": e.observed_at,
             "site_id": e.site_id, "device_id": e.device_id, "cve": e.cve,
             "severity": e.severity, "why": e.why[:2000],
-            "data": orjson.dumps(e.data, default=str, option=orjson.OPT_SORT_KEYS).decode(),
+            "data": orjson.dumps(e.data, default=str, option=sort).decode(),
             "upload_id": e.upload_id, "kb_change_id": e.kb_change_id,
         }
         for e in events

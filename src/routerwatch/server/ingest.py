@@ -17,13 +17,14 @@ from sqlalchemy.engine import Connection
 
 from routerwatch.assess import assess
 from routerwatch.identity import compare_versions
-from routerwatch.models import Finding, Indicator, replace
+from routerwatch.models import DeviceIdentity, Finding, Indicator, replace
 from routerwatch.schema import from_builtins, to_builtins
 from routerwatch.server import events as ev
 from routerwatch.server import lifecycle
-from routerwatch.server.knowledge import Knowledge, findings_digest
+from routerwatch.server.knowledge import Knowledge, findings_digest, identity_key
 from routerwatch.server.store import FleetStore
 from routerwatch.server.store import schema as t
+from routerwatch.server.store.db import insert_rows, reserve_ids
 from routerwatch.server.timeutil import utc
 from routerwatch.server.wire import HostRecord, Upload
 
@@ -65,9 +66,7 @@ def load_findings(conn: Connection, device_ids: list[int]) -> dict[int, dict[str
 
 
 def apply_finding_changes(conn: Connection, changes: list[lifecycle.FindingChanges]) -> None:
-    inserts = [row for c in changes for row in c.inserts]
-    if inserts:
-        conn.execute(sa.insert(t.findings), inserts)
+    insert_rows(conn, t.findings, [row for c in changes for row in c.inserts])
     by_cols: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for c in changes:
         for u in c.updates:
@@ -86,12 +85,28 @@ def firmware_direction(vendor: str | None, old: str | None, new: str | None) -> 
         if order is not None else "changed"
 
 
-def score(host: HostRecord, found: tuple[Finding, ...], hidden: set[str]) -> tuple[float, str,
-                                                                               str | None]:
-    kept = [f for f in found if f.status in ("affected", "possible") and f.cve not in hidden]
-    a = assess(host.identity, kept, host.indicators, address=host.address,
-               open_ports=host.open_ports)
-    return a.risk, a.risk_level, a.eol
+class Scorer:
+    """Risk, risk level and EOL date of devices, assessed once per distinct input.
+
+    The store keeps only these three, and they depend on the identity, the findings kept
+    (listed, not hidden) and the indicators only (the address and open ports feed the
+    assessment's actions and echo, not its score), so devices that share them (a fleet of one
+    model on one firmware) share one assessment. Use one per upload or re-match chunk.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[Any, tuple[float, str, str | None]] = {}
+
+    def __call__(self, identity: DeviceIdentity, found: tuple[Finding, ...], hidden: set[str],
+                 indicators: tuple[Indicator, ...]) -> tuple[float, str, str | None]:
+        kept = tuple(f for f in found if f.status in ("affected", "possible")
+                     and f.cve not in hidden)
+        key = (identity_key(identity), kept, indicators)
+        hit = self._memo.get(key)
+        if hit is None:
+            a = assess(identity, kept, indicators)
+            hit = self._memo[key] = (a.risk, a.risk_level, a.eol)
+        return hit
 
 
 def _loads(text: str | None) -> Any:
@@ -158,6 +173,7 @@ def _apply(store: FleetStore, conn: Connection, knowledge: Knowledge, org_id: in
     # new devices first: their ids are needed by everything else
     new_hosts = [h for h in upload.hosts if h.device_key not in existing]
     new_ids: dict[str, int] = {}
+    fresh: dict[int, dict[str, Any]] = {}  # reserved id → first columns; inserted whole below
     if new_hosts:
         rows = [{
             "org_id": org_id, "site_id": site_id, "device_key": h.device_key,
@@ -166,8 +182,14 @@ def _apply(store: FleetStore, conn: Connection, knowledge: Knowledge, org_id: in
             "indicators": "[]", "policy": "[]", "risk": 0.0, "risk_level": "none",
             "kev_open": 0, "open_findings": 0, "matched_kb": 0, "findings_digest": "",
         } for h in new_hosts]
-        ids = conn.execute(sa.insert(t.devices).returning(
-            t.devices.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        reserved = reserve_ids(conn, t.devices, len(rows))
+        if reserved is None:  # no sequences: insert now, complete the rows with the updates below
+            ids = list(conn.execute(sa.insert(t.devices).returning(
+                t.devices.c.id, sort_by_parameter_order=True), rows).scalars().all())
+        else:
+            ids = reserved
+            fresh = {device_id: {"id": device_id, **row} for device_id, row in zip(
+                ids, rows, strict=True)}
         for h, device_id in zip(new_hosts, ids, strict=True):
             stored[device_id] = {}
             new_ids[h.device_key] = device_id
@@ -181,6 +203,7 @@ def _apply(store: FleetStore, conn: Connection, knowledge: Knowledge, org_id: in
     finding_changes: list[lifecycle.FindingChanges] = []
     seen_ids: list[int] = []
     touches: list[dict[str, Any]] = []  # seen again, nothing else changed
+    score = Scorer()
 
     for h in upload.hosts:
         row: Any = existing.get(h.device_key)
@@ -283,7 +306,7 @@ def _apply(store: FleetStore, conn: Connection, knowledge: Knowledge, org_id: in
             counts = (fc.open_count, fc.kev_open)
         else:
             hidden = {c for c, r in stored[device_id].items() if r["state"] == "false_positive"}
-        risk, level, eol = score(h, found, hidden)
+        risk, level, eol = score(ident, found, hidden, h.indicators)
         device_updates.append({
             "_id": device_id, "site_id": site_id, "state": "present", "last_seen": at,
             "missed_runs": 0, "address": h.address, "vendor": ident.vendor,
@@ -296,6 +319,11 @@ def _apply(store: FleetStore, conn: Connection, knowledge: Knowledge, org_id: in
             "matched_kb": kb_change, "findings_digest": findings_digest(found),
         })
 
+    if fresh:  # new devices, whole: first columns and the sighting's (same as insert+update)
+        insert_rows(conn, t.devices, [{**fresh[u["_id"]], **{k: v for k, v in u.items()
+                                                              if k != "_id"}}
+                                      for u in device_updates if u["_id"] in fresh])
+        device_updates = [u for u in device_updates if u["_id"] not in fresh]
     apply_finding_changes(conn, finding_changes)
     if device_updates:
         cols = [c for c in device_updates[0] if c != "_id"]
@@ -306,12 +334,9 @@ def _apply(store: FleetStore, conn: Connection, knowledge: Knowledge, org_id: in
             site_id=sa.bindparam("site_id"), last_seen=sa.bindparam("last_seen"),
             address=sa.bindparam("address"), confidence=sa.bindparam("confidence"),
             state="present", missed_runs=0), touches)
-    if sightings:
-        conn.execute(sa.insert(t.sightings), sightings)
-    if identity_rows:
-        conn.execute(sa.insert(t.identities), identity_rows)
-    if port_opens:
-        conn.execute(sa.insert(t.ports), port_opens)
+    insert_rows(conn, t.sightings, sightings)
+    insert_rows(conn, t.identities, identity_rows)
+    insert_rows(conn, t.ports, port_opens)
     if port_closes:
         conn.execute(sa.update(t.ports).where(
             t.ports.c.device_id == sa.bindparam("_dev"), t.ports.c.port == sa.bindparam("_port"),
@@ -355,7 +380,7 @@ def _misses(conn: Connection, org_id: int, site_id: int, seen: set[int], at: dat
     return out
 
 
-__all__ = ["ConflictError", "IngestResult", "Settings", "ingest"]
+__all__ = ["ConflictError", "IngestResult", "Scorer", "Settings", "ingest"]
 
 
 def indicators_from_json(text: str | None) -> tuple[Indicator, ...]:

@@ -10,7 +10,6 @@ carries on from the devices still behind.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import defaultdict
@@ -19,11 +18,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from routerwatch.assess import assess
 from routerwatch.models import DeviceIdentity
 from routerwatch.server import events as ev
 from routerwatch.server import lifecycle
 from routerwatch.server.ingest import (
+    Scorer,
     Settings,
     apply_finding_changes,
     chunks,
@@ -112,11 +111,16 @@ def _chunk(conn: sa.Connection, knowledge: Knowledge, settings: Settings, target
         return 0, last_id, 0, 0
     same: list[int] = []
     differ: dict[int, tuple[Any, ...]] = {}
+    matched: dict[tuple[Any, ...], tuple[Any, str]] = {}  # identity → (findings, digest)
     for r in rows:
-        found = knowledge.check(DeviceIdentity(vendor=r.vendor, model=r.model,
-                                               hardware=r.hardware, firmware=r.firmware,
-                                               region=r.region))
-        digest = findings_digest(found)
+        key = (r.vendor, r.model, r.hardware, r.firmware, r.region)
+        hit = matched.get(key)
+        if hit is None:
+            found = knowledge.check(DeviceIdentity(vendor=r.vendor, model=r.model,
+                                                   hardware=r.hardware, firmware=r.firmware,
+                                                   region=r.region))
+            hit = matched[key] = (found, findings_digest(found))
+        found, digest = hit
         if digest == r.findings_digest:
             same.append(r.id)
         else:
@@ -144,6 +148,7 @@ def _diff_devices(conn: sa.Connection, differ: dict[int, tuple[Any, ...]], setti
     out: list[ev.Event] = []
     context = f"knowledge base update #{target} ({detail})"
     by_org: dict[int, int] = defaultdict(int)
+    score = Scorer()
     for device_id in ids:
         r = full[device_id]
         found, digest = differ[device_id]
@@ -155,12 +160,10 @@ def _diff_devices(conn: sa.Connection, differ: dict[int, tuple[Any, ...]], setti
         by_org[r.org_id] += len(fc.events)
         identity = DeviceIdentity(vendor=r.vendor, model=r.model, hardware=r.hardware,
                                   firmware=r.firmware, region=r.region)
-        kept = [f for f in found if f.status in ("affected", "possible")
-                and f.cve not in fc.hidden]
-        a = assess(identity, kept, indicators_from_json(r.indicators), address=r.address,
-                   open_ports=json.loads(r.open_ports))
+        risk, level, _eol = score(identity, found, fc.hidden,
+                                  indicators_from_json(r.indicators))
         updates.append({"_id": device_id, "matched_kb": target, "findings_digest": digest,
-                        "risk": a.risk, "risk_level": a.risk_level,
+                        "risk": risk, "risk_level": level,
                         "open_findings": fc.open_count, "kev_open": fc.kev_open})
     apply_finding_changes(conn, changes)
     conn.execute(sa.update(d).where(d.c.id == sa.bindparam("_id")).values(

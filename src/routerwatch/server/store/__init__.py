@@ -51,7 +51,9 @@ class FleetStore:
         """One write transaction, the only writer while it lasts."""
         with self._lock, self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
+                # per schema: stores in other schemas of the database never wait for this one
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k, "
+                                     "hashtext(current_schema()))"), {"k": _ADVISORY_KEY})
             yield conn
 
     @contextmanager
