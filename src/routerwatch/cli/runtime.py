@@ -31,8 +31,20 @@ def load_policy_or_fail(policy: str | None) -> Policy | None:
 
 def load_engines_or_fail(db: str | None, *, fingerprints: bool = True) -> Engines:
     """Open the KB (importing the starter bundle on first use) and build the engines. The KB
-    stays open while the matcher reads it (until the process ends)."""
-    from routerwatch.kb import KBError, ensure_starter, open_kb
+    stays open while the matcher reads it (until the process ends). An up-to-date SQLite KB
+    is read the lean way (no SQLAlchemy/Alembic import, cached status)."""
+    from routerwatch.kb import KBError
+    from routerwatch.pipeline import load_engines_lean
+
+    try:
+        lean = load_engines_lean(db, fingerprints=fingerprints)
+    except KBError as exc:
+        fail(str(exc))
+    if lean is not None:
+        if lean.kb_warning:
+            warn(lean.kb_warning)
+        return lean
+    from routerwatch.kb import ensure_starter, open_kb
     from routerwatch.pipeline import load_engines
 
     try:

@@ -1,49 +1,59 @@
-"""`kb status` figures and the staleness check every command runs."""
+"""`kb status` figures and the staleness check every command runs.
+
+The figures that need counting (records per source, per vendor: a few seconds on a full-NVD
+KB) are kept in ``kb_match_state`` under :data:`CACHE_KEY` with the stamp they were counted
+at (every source's import/sync bookkeeping and the index version, which every write
+changes); a status whose stamp still holds is read back instead of counted again. The
+time-dependent parts (ages, staleness, ``generated``) are always worked out anew.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
-from routerwatch.config import KB_MAX_AGE_DAYS
-from routerwatch.kb.schema import SOURCES, cve5, epss, kev, match_index, nvd
-from routerwatch.kb.state import get_state, iso, utcnow
-
-EMPTY_HINT = (
-    "The knowledge base is empty. Import the bundled starter KB with "
-    "`routerwatch kb import --starter`, import NVD/CVE 5/KEV/EPSS files or a bundle with "
-    "`routerwatch kb import PATH...`, or download the data with `routerwatch kb sync`."
+from routerwatch.kb.freshness import (
+    CACHE_KEY,
+    finish_status,
+    parse_cached,
+    stamp_text,
+    warning_text,
 )
+from routerwatch.kb.schema import (
+    SOURCES,
+    cve5,
+    epss,
+    kev,
+    match_index,
+    match_state,
+    nvd,
+    source_state,
+)
+from routerwatch.kb.state import get_state
+
+__all__ = ["CACHE_KEY", "build_status", "counted_figures", "finish_status", "source_figures",
+           "stamp", "vendor_figures", "warning_text"]
 
 
-def _naive(moment: datetime | None) -> datetime:
-    if moment is None:
-        return utcnow()
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def _parse(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    parsed = datetime.fromisoformat(text)
-    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
-def _age_days(newest: str | None, last_sync: str | None, now: datetime) -> float | None:
-    moments = [m for m in (_parse(newest), _parse(last_sync)) if m is not None]
-    if not moments:
-        return None
-    return round((now - max(moments)).total_seconds() / 86400, 1)
+
 
 
 def _scalar(conn: Connection, query: Any) -> Any:
     return conn.execute(query).scalar()
 
 
-def source_figures(conn: Connection, now: datetime) -> dict[str, dict[str, Any]]:
+def source_figures(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Counted per source; ``age_days`` is left None (see
+    :func:`routerwatch.kb.freshness.finish_status`)."""
     count = sa.func.count()
     figures: dict[str, dict[str, Any]] = {
         "nvd": {
@@ -72,7 +82,7 @@ def source_figures(conn: Connection, now: datetime) -> dict[str, dict[str, Any]]
         entry = figures[source]
         entry["last_import"] = state["last_import"]
         entry["last_sync"] = state["last_sync"]
-        entry["age_days"] = _age_days(entry["newest"], state["last_sync"], now)
+        entry["age_days"] = None
         if source == "nvd":
             entry["sync_cursor"] = state["sync_cursor"]
         for key in ("catalog_version", "date_released", "model_version", "score_date"):
@@ -109,47 +119,48 @@ def vendor_figures(conn: Connection) -> dict[str, dict[str, Any]]:
         -sum(v["records"] for v in kv[1].values()), kv[0].lower())))
 
 
-def freshness(sources: dict[str, dict[str, Any]]) -> datetime | None:
-    """When the CVE data was last known current: newest NVD/CVE 5 date or last sync."""
-    for group in (("nvd", "cve5"), tuple(SOURCES)):
-        moments = [
-            m for s in group
-            for m in (_parse(sources[s]["newest"]), _parse(sources[s]["last_sync"]))
-            if m is not None and sources[s]["records"]
-        ]
-        if moments:
-            return max(moments)
-    return None
+
+
+def stamp(conn: Connection) -> str:
+    """What every write to the KB changes: each source's import/sync times, cursor and meta
+    (stamped by every import and sync) and the match-index state (rebuilds)."""
+    rows = conn.execute(sa.select(source_state).order_by(source_state.c.source)).all()
+    index = conn.execute(sa.select(match_state.c.name, match_state.c.value)
+                         .where(match_state.c.name != CACHE_KEY)
+                         .order_by(match_state.c.name)).all()
+    return stamp_text(rows, index)
+
+
+def counted_figures(conn: Connection) -> dict[str, Any]:
+    """The figures that need counting: ``{"sources": ..., "vendors": ...}``, from the cache
+    when its stamp holds, else counted (and cached when the database lets us write)."""
+    now_stamp = stamp(conn)
+    cached = cached_figures(conn, now_stamp)
+    if cached is not None:
+        return cached
+    figures = {"sources": source_figures(conn), "vendors": vendor_figures(conn)}
+    # The stamp was read before counting: if a write lands meanwhile, the stored stamp is
+    # already outdated and the entry is never used.
+    try:
+        conn.execute(match_state.delete().where(match_state.c.name == CACHE_KEY))
+        conn.execute(match_state.insert().values(name=CACHE_KEY, value=json.dumps(
+            {"stamp": now_stamp, "figures": figures}, default=str)))
+        conn.commit()
+    except SQLAlchemyError:  # read-only or busy database: counted again next time
+        conn.rollback()
+    return json.loads(json.dumps(figures, default=str))  # the same types as a cached read
+
+
+def cached_figures(conn: Connection, now_stamp: str) -> dict[str, Any] | None:
+    text = conn.execute(sa.select(match_state.c.value).where(
+        match_state.c.name == CACHE_KEY)).scalar()
+    return parse_cached(text, now_stamp)
+
+
 
 
 def build_status(conn: Connection, database: str, now: datetime | None = None) -> dict[str, Any]:
-    moment = _naive(now)
-    sources = source_figures(conn, moment)
-    empty = not any(s["records"] for s in sources.values()) and not sources["nvd"]["rejected"]
-    fresh = freshness(sources)
-    age = None if fresh is None else round((moment - fresh).total_seconds() / 86400, 1)
-    status: dict[str, Any] = {
-        "database": database,
-        "generated": iso(moment),
-        "empty": empty,
-        "newest_data": iso(fresh) if fresh else None,
-        "age_days": age,
-        "max_age_days": KB_MAX_AGE_DAYS,
-        "stale": age is not None and age > KB_MAX_AGE_DAYS,
-        "sources": sources,
-        "vendors": vendor_figures(conn),
-    }
-    if empty:
-        status["hint"] = EMPTY_HINT
-    return status
+    return finish_status(counted_figures(conn), database, now)
 
 
-def warning_text(status: dict[str, Any]) -> str | None:
-    if not status["stale"]:
-        return None
-    nvd_sync = status["sources"]["nvd"]["last_sync"]
-    return (
-        f"the knowledge base is {status['age_days']:.0f} days old (newest data "
-        f"{status['newest_data'][:10]}, last NVD sync {nvd_sync[:10] if nvd_sync else 'never'}; "
-        f"limit {KB_MAX_AGE_DAYS} days): run `routerwatch kb sync` or import a newer bundle"
-    )
+
