@@ -102,40 +102,63 @@ class Update:
 
 
 def best_update(findings: Sequence[Finding], compare: Compare) -> Update | None:
-    """The fixed version that clears the most findings (see module docstring)."""
+    """The fixed version that clears the most findings (see module docstring).
+
+    Findings are grouped by their fixed version, so ``compare`` runs once per pair of
+    distinct versions (not once per candidate and finding: a device with 100 findings fixed
+    in 10 versions costs 100 comparisons instead of 1,000), each at most once per call; the
+    result is the same as trying every candidate against every finding."""
     fixable = [f for f in findings if f.status in ("affected", "possible") and f.fixed_in]
-    candidates: list[str] = []
+    # per distinct fixed version, in first-seen order: [exploited, findings, KEV] counts
+    tally: dict[str, list[int]] = {}
     for f in fixable:
         assert f.fixed_in is not None
-        if f.fixed_in not in candidates:
-            candidates.append(f.fixed_in)
-    best: Update | None = None
-    for v in candidates:
-        cleared = []
-        for f in fixable:
-            assert f.fixed_in is not None
-            c = compare(v, f.fixed_in)
+        t = tally.setdefault(f.fixed_in, [0, 0, 0])
+        t[0] += bool(f.exploited_by)
+        t[1] += 1
+        t[2] += bool(f.kev)
+    memo: dict[tuple[str, str], int | None] = {}
+
+    def cmp(a: str, b: str) -> int | None:
+        key = (a, b)
+        if key not in memo:
+            memo[key] = compare(a, b)
+        return memo[key]
+
+    best: tuple[int, int, int] | None = None
+    best_version = ""
+    best_cleared: set[str] = set()
+    for v in tally:
+        cleared = set()
+        counts = [0, 0, 0]
+        for w, t in tally.items():
+            c = cmp(v, w)
             if c is not None and c >= 0:
-                cleared.append(f)
+                cleared.add(w)
+                counts[0] += t[0]
+                counts[1] += t[1]
+                counts[2] += t[2]
         if not cleared:
             continue
-        upd = Update(v, tuple(cleared))
-        if best is None or _better(upd, best, compare):
-            best = upd
-    return best
+        key = (counts[0], counts[1], counts[2])
+        if best is None or _better(key, v, best, best_version, cmp):
+            best, best_version, best_cleared = key, v, cleared
+    if best is None:
+        return None
+    return Update(best_version, tuple(f for f in fixable if f.fixed_in in best_cleared))
 
 
-def _better(a: Update, b: Update, compare: Compare) -> bool:
-    if len(a.exploited) != len(b.exploited):
-        return len(a.exploited) > len(b.exploited)
-    if len(a.clears) != len(b.clears):
-        return len(a.clears) > len(b.clears)
-    if len(a.kev) != len(b.kev):
-        return len(a.kev) > len(b.kev)
-    c = compare(a.version, b.version)
+def _better(a: tuple[int, int, int], a_version: str, b: tuple[int, int, int],
+                   b_version: str, compare: Compare) -> bool:
+    """Whether update ``a`` beats ``b``, from their (exploited, cleared, KEV) counts and
+    versions: more campaign-exploited findings cleared, then more findings, then more KEV,
+    then the lower version."""
+    if a != b:
+        return a > b  # exploited first, then findings cleared, then KEV
+    c = compare(a_version, b_version)
     if c is not None and c != 0:
         return c < 0  # the smaller step clears as much
-    return a.version < b.version  # deterministic
+    return a_version < b_version  # deterministic
 
 
 def _cve_label(f: Finding) -> str:
