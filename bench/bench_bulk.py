@@ -73,7 +73,7 @@ def cpu_seconds() -> float:
 
 
 def run(paths: list[str], kb_url: str, workers: int, out: Path, partitions: int | None) -> dict:
-    from routerwatch.bulk.engines import KbSource
+    from routerwatch.bulk.engines import KbSource, cache_stats
     from routerwatch.bulk.executor import DaskExecutor
     from routerwatch.bulk.run import BulkOptions, run_bulk
 
@@ -88,6 +88,7 @@ def run(paths: list[str], kb_url: str, workers: int, out: Path, partitions: int 
         t2 = time.monotonic()
         peaks = executor.client.run(peak_rss)
         cpu = executor.client.run(cpu_seconds)
+        texts = executor.client.run(cache_stats)
     finally:
         executor.close()
     return {
@@ -104,6 +105,8 @@ def run(paths: list[str], kb_url: str, workers: int, out: Path, partitions: int 
         "worker_cpu": sorted(cpu.values()),
         "kev_exposed": result.summary.kev_exposed,
         "compromised": result.summary.compromised,
+        "text_hits": sum(t["text_hits"] for t in texts.values()),
+        "text_misses": sum(t["text_misses"] for t in texts.values()),
     }
 
 
@@ -135,7 +138,10 @@ def main() -> int:
             f"workers {n}: {r['run']:.1f} s ({r['records'] / r['run']:,.0f} records/s), "
             f"cluster start {r['cluster_start']:.1f} s, {r['records']:,} records "
             f"({r['malformed']} malformed) → {r['hosts']:,} hosts, {r['routers']:,} routers, "
-            f"{r['partitions']} partitions, {r['distinct_identities']:,} distinct identity keys; "
+            f"{r['partitions']} partitions, {r['distinct_identities']:,} distinct identity keys "
+            f"(identity memo hits {1 - r['distinct_identities'] / max(r['hosts'], 1):.0%} of "
+            f"hosts); fingerprint input cache: {r['text_hits']:,} hits, {r['text_misses']:,} "
+            f"misses ({r['text_hits'] / max(r['text_hits'] + r['text_misses'], 1):.0%} hits); "
             f"worker peak RSS MiB: {rss}; client peak RSS {peak_rss() / 2**20:.0f} MiB; "
             f"worker CPU s: {', '.join(f'{c:.1f}' for c in r['worker_cpu'])} "
             f"({sum(r['worker_cpu']) / r['records'] * 1e6:.0f} µs CPU/record); "

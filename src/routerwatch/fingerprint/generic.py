@@ -131,10 +131,17 @@ def firmware_os(text: str | None) -> str | None:
     if not text:
         return None
     low = text.casefold()
-    for key, name in _vocab().firmware_os.items():
-        if re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", low):
+    for key, pattern, name in _firmware_os_patterns():
+        if key in low and pattern.search(low):  # the substring test skips most regexes
             return name
     return None
+
+
+@cache
+def _firmware_os_patterns() -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """(key, its whole-word pattern, name) per firmware project, compiled once."""
+    return tuple((key, re.compile(rf"(?<![\w-]){re.escape(key)}(?![\w-])"), name)
+                 for key, name in _vocab().firmware_os.items())
 
 
 class GenericHit:
