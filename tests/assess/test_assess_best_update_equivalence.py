@@ -94,9 +94,11 @@ def test_best_update_equals_the_oracle_on_real_findings(
         rng.shuffle(shuffled)
         variants.append(shuffled)
         for remaining in variants:
+            # one compare function per plan, as plan_actions: best_update remembers its answers
+            new = lambda a, b: cmp(a, b, "new")  # noqa: E731
             while True:  # as plan_actions: take the best update, then look at the rest
                 want = oracle(remaining, lambda a, b: cmp(a, b, "old"))
-                got = best_update(remaining, lambda a, b: cmp(a, b, "new"))
+                got = best_update(remaining, new)
                 assert got == want, (vendor, [f.cve for f in remaining])
                 compared += 1
                 if want is None:
@@ -125,3 +127,27 @@ def test_best_update_equals_the_oracle_on_a_partial_order() -> None:
                          exploited_by=("Mirai",) if rng.random() < 0.2 else ())
                  for i in range(rng.randint(0, 12))]
         assert best_update(found, cmp) == oracle(found, cmp)
+
+
+def test_remembered_comparisons_live_only_as_long_as_their_function() -> None:
+    import gc
+
+    from routerwatch.assess import remediation
+
+    calls: list[tuple[str, str]] = []
+
+    def cmp(a: str, b: str) -> int | None:
+        calls.append((a, b))
+        x, y = int(a), int(b)
+        return (x > y) - (x < y)
+
+    found = [Finding(cve=f"CVE-2024-{i:04d}", status="affected", reason="r", fixed_in=str(i % 7))
+             for i in range(30)]
+    first = best_update(found, cmp)
+    made = len(calls)
+    assert first is not None and first.version == "6" and len(first.clears) == 30
+    assert best_update(found, cmp) == first and len(calls) == made  # answered from memory
+    before = len(remediation._MEMOS)
+    del cmp
+    gc.collect()
+    assert len(remediation._MEMOS) == before - 1
