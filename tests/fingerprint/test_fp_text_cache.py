@@ -118,3 +118,19 @@ def test_firmware_os_equals_the_per_call_regex() -> None:
               ("", " 1.0", "-x", "b")]
     for text in texts:
         assert firmware_os(text) == oracle(text), text
+
+
+def test_server_header_readings_equal_fresh_ones(observations: list[Observation]) -> None:
+    from routerwatch.fingerprint.generic import _read_server, _server
+
+    def plain(hits: Any) -> list[tuple[Any, ...]]:
+        return [(g.rule, g.label, g.family, g.text, g.fields) for g in hits]
+
+    headers = {(f"http.server:{h.port}", h.header("server")) for obs in observations
+               for h in obs.http if h.header("server")}
+    assert len(headers) > 50
+    for _round in range(2):
+        for label, header in sorted(headers, key=str):
+            assert header is not None
+            assert plain(_server(label, "http.server", header)) == plain(
+                _read_server(label, "http.server", header))

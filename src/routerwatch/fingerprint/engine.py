@@ -253,9 +253,11 @@ class Fingerprinter:
                 index[source].add(rule)
         self._index = dict(index)
 
-    def hits(self, obs: Observation) -> list[Hit]:
-        """Every (rule, input) pair that read identity fields, heaviest first."""
-        inputs = extract_inputs(obs)
+    def hits(self, obs: Observation, inputs: Sequence[Input] | None = None) -> list[Hit]:
+        """Every (rule, input) pair that read identity fields, heaviest first. ``inputs``:
+        ``extract_inputs(obs)`` when the caller has it already."""
+        if inputs is None:
+            inputs = extract_inputs(obs)
         by_source: dict[str, list[Input]] = defaultdict(list)
         texts: dict[str, list[str]] = defaultdict(list)
         for item in inputs:
@@ -318,9 +320,10 @@ class Fingerprinter:
             self._text_cache_chars += size
         return out
 
-    def identify(self, obs: Observation) -> DeviceIdentity:
-        """The merged identity of the device behind ``obs``, with confidence and evidence."""
-        return merge_hits(self.hits(obs))
+    def identify(self, obs: Observation, inputs: Sequence[Input] | None = None) -> DeviceIdentity:
+        """The merged identity of the device behind ``obs``, with confidence and evidence
+        (``inputs`` as for :meth:`hits`)."""
+        return merge_hits(self.hits(obs, inputs))
 
 
 # --------------------------------------------------------------------------- merging

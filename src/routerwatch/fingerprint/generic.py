@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import yaml
@@ -257,6 +257,16 @@ def _server_products(header: str) -> str:
 
 
 def _server(label: str, family: str, header: str) -> Iterator[GenericHit]:
+    """What a Server header names (scan data repeats a few thousand of them: read once)."""
+    return iter(_server_hits(label, family, header))
+
+
+@lru_cache(maxsize=16384)
+def _server_hits(label: str, family: str, header: str) -> tuple[GenericHit, ...]:
+    return tuple(_read_server(label, family, header))
+
+
+def _read_server(label: str, family: str, header: str) -> Iterator[GenericHit]:
     project = firmware_os(header)
     if project:
         yield GenericHit("server-product", label, family, header, {"os": project})
