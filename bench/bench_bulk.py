@@ -72,14 +72,15 @@ def cpu_seconds() -> float:
     return u.ru_utime + u.ru_stime
 
 
-def run(paths: list[str], kb_url: str, workers: int, out: Path, partitions: int | None) -> dict:
+def run(paths: list[str], kb_url: str, workers: int, out: Path, partitions: int | None,
+        host: str = "127.8.0.1") -> dict:
     from routerwatch.bulk.engines import KbSource, cache_stats
     from routerwatch.bulk.executor import DaskExecutor
     from routerwatch.bulk.run import BulkOptions, run_bulk
 
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.monotonic()
-    executor = DaskExecutor(workers=workers, host="127.8.0.1")
+    executor = DaskExecutor(workers=workers, host=host)
     t1 = time.monotonic()
     try:
         result = run_bulk(
@@ -121,6 +122,7 @@ def main() -> int:
         action="store_true",
         help="add the real devices of tests/captures to the lab's as router templates",
     )
+    ap.add_argument("--host", default="127.8.0.1", help="loopback address of the LocalCluster")
     args = ap.parse_args()
     captures = REPO / "tests" / "captures" if args.captures else None
     folder = args.data / (f"{args.records}-captures" if captures else str(args.records))
@@ -132,7 +134,7 @@ def main() -> int:
     )
     kb_url = make_kb(args.data)
     for n in (int(w) for w in args.workers.split(",")):
-        r = run(paths, kb_url, n, args.data / f"out-{n}", args.partitions)
+        r = run(paths, kb_url, n, args.data / f"out-{n}", args.partitions, args.host)
         rss = ", ".join(f"{v / 2**20:.0f}" for v in r["worker_peak_rss"])
         print(
             f"workers {n}: {r['run']:.1f} s ({r['records'] / r['run']:,.0f} records/s), "
