@@ -160,3 +160,13 @@ def test_cached_status_survives_a_reopen_and_counts_what_is_there(tmp_path: Path
             "SELECT value FROM kb_match_state WHERE name='status'").scalar()
     assert json.loads(row)["figures"]["sources"]["nvd"]["records"] == \
         first["sources"]["nvd"]["records"] > 0
+
+
+def test_lean_opens_paths_with_spaces_and_percent_signs(tmp_path: Path) -> None:
+    folder = tmp_path / "my kb #1 %20"
+    folder.mkdir()
+    kb = new_kb(folder)
+    kb.import_paths([FIX / "nvd" / "asus.json"])
+    want = kb.status(NOW)
+    lean = open_lean(kb.url)
+    assert lean is not None and lean.status(NOW) == want

@@ -29,15 +29,16 @@ HEAD_REVISION = "0004"  # the newest Alembic revision (a test checks it is the s
 CHUNK = 500  # ids per IN (...) list, as routerwatch.kb.index
 
 
-def _sqlite_path(url: str) -> Path | None:
-    """The file of a plain ``sqlite:///PATH`` URL (None for anything else)."""
+def _sqlite_database(url: str) -> str | None:
+    """The database file of a plain ``sqlite:///PATH`` URL, decoded as SQLAlchemy reads it
+    (None for anything else, including URLs with query parameters)."""
+    from urllib.parse import unquote
+
     prefix = "sqlite:///"
     if not url.startswith(prefix) or "?" in url:
         return None
-    path = url[len(prefix):]
-    if path in ("", ":memory:"):
-        return None
-    return Path(path).expanduser()
+    database = unquote(url[len(prefix):])
+    return None if database in ("", ":memory:") else database
 
 
 def _marks(n: int) -> str:
@@ -91,16 +92,24 @@ def open_lean(url: str) -> LeanKb | None:
     """The KB at ``url`` opened the lean way, or None when it needs the full path (not a
     SQLite file, missing, not at the newest schema, index built by another normaliser, empty,
     or no cached status for its current content)."""
-    path = _sqlite_path(url)
-    if path is None or not path.is_file():
+    from urllib.parse import quote
+
+    database = _sqlite_database(url)
+    if database is None:
         return None
+    path = Path(database).expanduser()
+    if not path.is_file():
+        return None
+    # the URL as SQLAlchemy renders it (what `kb status` and reports show as "database")
+    shown = "sqlite:///" + quote(database, safe=" +/")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True,
+                               check_same_thread=False)
     except sqlite3.Error:
         return None
     try:
         conn.execute("PRAGMA busy_timeout=10000")
-        kb = _check(url, conn)
+        kb = _check(shown, conn)
     except sqlite3.Error:
         kb = None
     if kb is None:
