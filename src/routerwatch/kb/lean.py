@@ -127,8 +127,8 @@ def _check(url: str, conn: sqlite3.Connection) -> LeanKb | None:
     state = dict(conn.execute(sql.MATCH_STATE).fetchall())
     if state.get("normaliser") != normaliser_version():
         return None
-    if not conn.execute(sql.NVD_COUNT).fetchone()[0]:
-        return None  # empty: the full path imports the starter bundle
+    if conn.execute(sql.NVD_ANY, [1, 0]).fetchone() is None:
+        return None  # no NVD record: the full path imports the starter bundle
     kb = LeanKb(url, conn)
     kb._figures = parse_cached(state.get(CACHE_KEY), kb.stamp())
     if kb._figures is None:

@@ -13,4 +13,4 @@ MODELS = 'SELECT DISTINCT kb_match_index.model_key FROM kb_match_index WHERE kb_
 CANDIDATES = 'SELECT DISTINCT kb_match_index.cve_id FROM kb_match_index WHERE kb_match_index.vendor_key = ? AND kb_match_index.model_key IN (__IDS__)'
 STATE = 'SELECT kb_source_state.source, kb_source_state.last_import, kb_source_state.last_sync, kb_source_state.sync_cursor, kb_source_state.meta FROM kb_source_state ORDER BY kb_source_state.source'
 MATCH_STATE = 'SELECT kb_match_state.name, kb_match_state.value FROM kb_match_state ORDER BY kb_match_state.name'
-NVD_COUNT = 'SELECT count(*) AS count_1 FROM kb_nvd'
+NVD_ANY = 'SELECT kb_nvd.cve_id FROM kb_nvd LIMIT ? OFFSET ?'
