@@ -72,14 +72,15 @@ def cpu_seconds() -> float:
     return u.ru_utime + u.ru_stime
 
 
-def run(paths: list[str], kb_url: str, workers: int, out: Path, partitions: int | None) -> dict:
-    from routerwatch.bulk.engines import KbSource
+def run(paths: list[str], kb_url: str, workers: int, out: Path, partitions: int | None,
+        host: str = "127.8.0.1") -> dict:
+    from routerwatch.bulk.engines import KbSource, cache_stats
     from routerwatch.bulk.executor import DaskExecutor
     from routerwatch.bulk.run import BulkOptions, run_bulk
 
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.monotonic()
-    executor = DaskExecutor(workers=workers, host="127.8.0.1")
+    executor = DaskExecutor(workers=workers, host=host)
     t1 = time.monotonic()
     try:
         result = run_bulk(
@@ -88,6 +89,7 @@ def run(paths: list[str], kb_url: str, workers: int, out: Path, partitions: int 
         t2 = time.monotonic()
         peaks = executor.client.run(peak_rss)
         cpu = executor.client.run(cpu_seconds)
+        texts = executor.client.run(cache_stats)
     finally:
         executor.close()
     return {
@@ -104,6 +106,8 @@ def run(paths: list[str], kb_url: str, workers: int, out: Path, partitions: int 
         "worker_cpu": sorted(cpu.values()),
         "kev_exposed": result.summary.kev_exposed,
         "compromised": result.summary.compromised,
+        "text_hits": sum(t["text_hits"] for t in texts.values()),
+        "text_misses": sum(t["text_misses"] for t in texts.values()),
     }
 
 
@@ -118,6 +122,7 @@ def main() -> int:
         action="store_true",
         help="add the real devices of tests/captures to the lab's as router templates",
     )
+    ap.add_argument("--host", default="127.8.0.1", help="loopback address of the LocalCluster")
     args = ap.parse_args()
     captures = REPO / "tests" / "captures" if args.captures else None
     folder = args.data / (f"{args.records}-captures" if captures else str(args.records))
@@ -129,13 +134,16 @@ def main() -> int:
     )
     kb_url = make_kb(args.data)
     for n in (int(w) for w in args.workers.split(",")):
-        r = run(paths, kb_url, n, args.data / f"out-{n}", args.partitions)
+        r = run(paths, kb_url, n, args.data / f"out-{n}", args.partitions, args.host)
         rss = ", ".join(f"{v / 2**20:.0f}" for v in r["worker_peak_rss"])
         print(
             f"workers {n}: {r['run']:.1f} s ({r['records'] / r['run']:,.0f} records/s), "
             f"cluster start {r['cluster_start']:.1f} s, {r['records']:,} records "
             f"({r['malformed']} malformed) → {r['hosts']:,} hosts, {r['routers']:,} routers, "
-            f"{r['partitions']} partitions, {r['distinct_identities']:,} distinct identity keys; "
+            f"{r['partitions']} partitions, {r['distinct_identities']:,} distinct identity keys "
+            f"(identity memo hits {1 - r['distinct_identities'] / max(r['hosts'], 1):.0%} of "
+            f"hosts); fingerprint input cache: {r['text_hits']:,} hits, {r['text_misses']:,} "
+            f"misses ({r['text_hits'] / max(r['text_hits'] + r['text_misses'], 1):.0%} hits); "
             f"worker peak RSS MiB: {rss}; client peak RSS {peak_rss() / 2**20:.0f} MiB; "
             f"worker CPU s: {', '.join(f'{c:.1f}' for c in r['worker_cpu'])} "
             f"({sum(r['worker_cpu']) / r['records'] * 1e6:.0f} µs CPU/record); "

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from routerwatch.fingerprint.engine import Fingerprinter
     from routerwatch.inventory import InventoryRow
     from routerwatch.kb.store import KnowledgeBase
+    from routerwatch.match.index import IndexSource
     from routerwatch.match.matcher import Matcher
     from routerwatch.scan.scanner import ScanOptions
     from routerwatch.scan.scope import Scope
@@ -81,7 +82,25 @@ class Engines:
 def load_engines(kb: KnowledgeBase, *, fingerprints: bool = True) -> Engines:
     """A matcher over the KB's stored match index (each check reads only its candidate
     records) and the fingerprint rules (``fingerprints`` False: loaded on first use only)."""
-    from routerwatch.kb import stale_warning
+    return _engines(kb.match_index(), kb.status(), fingerprints, kb)
+
+
+def load_engines_lean(url: str | None, *, fingerprints: bool = True) -> Engines | None:
+    """The same engines over an up-to-date SQLite KB read without SQLAlchemy or Alembic
+    (routerwatch.kb.lean), or None when the KB needs the full path (``load_engines``:
+    migration, index rebuild, starter import, status counting)."""
+    from routerwatch import config
+    from routerwatch.kb.lean import open_lean
+
+    lean = open_lean(config.db_url(url))
+    if lean is None:
+        return None
+    return _engines(lean.match_index(), lean.status(), fingerprints, None)
+
+
+def _engines(source: IndexSource, status: dict[str, Any], fingerprints: bool,
+             kb: KnowledgeBase | None) -> Engines:
+    from routerwatch.kb.freshness import warning_text
     from routerwatch.match.matcher import Matcher
 
     fingerprinter = None
@@ -89,13 +108,13 @@ def load_engines(kb: KnowledgeBase, *, fingerprints: bool = True) -> Engines:
         from routerwatch.fingerprint import Fingerprinter
 
         fingerprinter = Fingerprinter()
-    status = _plain(kb.status())
+    plain = _plain(status)
     return Engines(
-        matcher=Matcher.from_index(kb.match_index()),
+        matcher=Matcher.from_index(source),
         loaded_fingerprinter=fingerprinter,
-        kb_status=status,
-        kb_warning=stale_warning(kb),
-        kb_snapshot=kb_snapshot(status),
+        kb_status=plain,
+        kb_warning=warning_text(status),
+        kb_snapshot=kb_snapshot(plain),
         kb=kb,
     )
 

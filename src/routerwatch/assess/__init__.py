@@ -65,8 +65,9 @@ def assess(
     """The verdict on one device: risk, level, actions, EOL date, policy violations, site."""
     today = today or date.today()
     findings = annotate(findings)
-    weights, remediations = _rule_data()
     inds = tuple(strongest(indicators))
+    # read per indicator only: a device without indicators (every `check`) needs no rules
+    weights, remediations = _rule_data() if inds else ({}, {})
     # The indicator's own weight and fix (from whatever rule set fired it) come first.
     own_weights = {i.rule: i.risk_weight for i in inds if i.risk_weight is not None}
     own_fixes = {i.rule: (i.remediation.kind, i.remediation.text) for i in inds if i.remediation}

@@ -13,8 +13,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from routerwatch.cache import load_yaml
 from routerwatch.checks.sources import Source, parse_sources
 from routerwatch.models import Finding, replace
 
@@ -54,7 +53,7 @@ def _campaign(raw: Any, index: int) -> Campaign:
 def campaigns() -> tuple[Campaign, ...]:
     """Every shipped campaign, in file order."""
     text = resources.files("routerwatch.assess").joinpath("data/campaigns.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = load_yaml(text)
     return tuple(_campaign(c, i) for i, c in enumerate(data["campaigns"]))
 
 

@@ -76,3 +76,13 @@ def _build(source: KbSource) -> tuple[Engines, Policy | None]:
 
         policy = load_policy(source.policy)
     return engines, policy
+
+
+def cache_stats() -> dict[str, int]:
+    """This process's fingerprint input-cache counters over its engines (for benchmarks):
+    inputs answered from the cache and inputs read by the rules."""
+    with _LOCK:
+        fps = [e.loaded_fingerprinter for e, _p in _CACHE.values()
+               if e.loaded_fingerprinter is not None]
+    return {"text_hits": sum(f.text_hits for f in fps),
+            "text_misses": sum(f.text_misses for f in fps)}

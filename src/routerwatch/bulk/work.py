@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -22,6 +23,9 @@ from routerwatch.bulk.spill import SpillWriter, read_partition
 from routerwatch.bulk.summary import Summary
 from routerwatch.bulk.tables import TableRows, write_tables
 from routerwatch.models import Assessment, DeviceIdentity
+
+if TYPE_CHECKING:
+    from routerwatch.fingerprint.inputs import Input
 
 
 @dataclass(frozen=True)
@@ -72,11 +76,14 @@ def run_read(task: ReadTask) -> dict[str, Any]:
     return result
 
 
-def identity_key(record: ScanRecord) -> tuple[Any, ...]:
-    """What the fingerprinter reads of a record: equal keys give equal identities."""
+def identity_key(record: ScanRecord, inputs: Sequence[Input] | None = None) -> tuple[Any, ...]:
+    """What the fingerprinter reads of a record: equal keys give equal identities
+    (``inputs``: the record's ``extract_inputs``, when already made)."""
     from routerwatch.fingerprint.inputs import extract_inputs
 
-    return tuple((i.source, i.label, i.text, i.path) for i in extract_inputs(record.observation))
+    if inputs is None:
+        inputs = extract_inputs(record.observation)
+    return tuple((i.source, i.label, i.text, i.path) for i in inputs)
 
 
 # Headers that change with every answer and that no fingerprint input or check reads: left out
@@ -118,6 +125,7 @@ def _memos(kb: KbSource) -> tuple[dict[Any, DeviceIdentity], dict[Any, Assessmen
 def run_assess(task: AssessTask) -> dict[str, Any]:
     """Assess one partition: merge records per address, identify (memoised per process),
     match, check, assess; write its Parquet files; return (and record) its partial summary."""
+    from routerwatch.fingerprint.inputs import extract_inputs
     from routerwatch.pipeline import assess_identity
 
     state = Path(task.state)
@@ -136,10 +144,11 @@ def run_assess(task: AssessTask) -> dict[str, Any]:
     summary = Summary()
     for address in sorted(groups):
         record = merge_records(groups[address])
-        key = identity_key(record)
+        inputs = extract_inputs(record.observation)
+        key = identity_key(record, inputs)
         identity = memo.get(key) if task.memoise else None
         if identity is None:
-            identity = memo[key] = engines.fingerprinter.identify(record.observation)
+            identity = memo[key] = engines.fingerprinter.identify(record.observation, inputs)
             identified += 1
         vkey = assessment_key(record, key) if task.memoise else None
         assessment = verdicts.get(vkey) if vkey is not None else None

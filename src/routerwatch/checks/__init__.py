@@ -7,8 +7,16 @@ configuration export. See docs/checks.md.
 
 from __future__ import annotations
 
-from routerwatch.checks.config_audit import ConfigAuditError, audit_config
-from routerwatch.checks.engine import IndicatorRule, RuleError, evaluate, load_indicator_rules
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from routerwatch.checks.config_audit import ConfigAuditError, audit_config
+    from routerwatch.checks.engine import (
+        IndicatorRule,
+        RuleError,
+        evaluate,
+        load_indicator_rules,
+    )
 
 __all__ = [
     "ConfigAuditError",
@@ -18,3 +26,18 @@ __all__ = [
     "evaluate",
     "load_indicator_rules",
 ]
+
+_HOMES = {"ConfigAuditError": "config_audit", "audit_config": "config_audit",
+          "IndicatorRule": "engine", "RuleError": "engine", "evaluate": "engine",
+          "load_indicator_rules": "engine"}
+
+
+def __getattr__(name: str) -> Any:
+    """The names above load their module on first use (PEP 562): ``assess`` needs only the
+    campaign sources, not the config audit's parsers."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'routerwatch.checks' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"routerwatch.checks.{home}"), name)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -129,7 +129,7 @@ class MatchSpec:
     tls: TlsSpec | None = None
     http: HttpSpec | None = None
 
-    @property
+    @cached_property  # read for every rule and host: worked out once per rule
     def needs_banner(self) -> bool:
         return any(
             x is not None

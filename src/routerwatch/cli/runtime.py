@@ -39,16 +39,29 @@ def load_policy_or_fail(policy: str | None) -> Policy | None:
 
 def load_engines_or_fail(db: str | None, *, fingerprints: bool = True) -> Engines:
     """Open the KB (importing the starter bundle on first use) and build the engines. The KB
-    stays open while the matcher reads it (until the process ends)."""
+    stays open while the matcher reads it (until the process ends). An up-to-date SQLite KB
+    is read the lean way (no SQLAlchemy/Alembic import, cached status)."""
     from routerwatch.fingerprint.nuclei import check_env
     from routerwatch.fingerprint.rules import RuleError
-    from routerwatch.kb import KBError, ensure_starter, open_kb
-    from routerwatch.pipeline import load_engines
+    from routerwatch.kb import KBError
 
     try:
         check_env()  # a bad ROUTERWATCH_NUCLEI_TEMPLATES: one line, before any work
     except RuleError as exc:
         fail(str(exc))
+    from routerwatch.pipeline import load_engines_lean
+
+    try:
+        lean = load_engines_lean(db, fingerprints=fingerprints)
+    except KBError as exc:
+        fail(str(exc))
+    if lean is not None:
+        if lean.kb_warning:
+            warn(lean.kb_warning)
+        return lean
+    from routerwatch.kb import ensure_starter, open_kb
+    from routerwatch.pipeline import load_engines
+
     try:
         kb = open_kb(db)
     except KBError as exc:  # the --db given cannot be used: a usage error

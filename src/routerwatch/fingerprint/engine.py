@@ -245,6 +245,10 @@ def _shipped(use_recog: bool) -> tuple[Rule, ...]:
     return rules
 
 
+TEXT_CACHE_CHARS = 32 * 1024 * 1024  # characters of input text the per-input cache may hold
+_Read = tuple[Rule, tuple[tuple[str, str], ...]]
+
+
 class Fingerprinter:
     """Identify a device from an Observation with fingerprint rules.
 
@@ -254,9 +258,19 @@ class Fingerprinter:
     """
 
     def __init__(
-        self, rules: Sequence[Rule] | None = None, use_recog: bool = True, use_generic: bool = True
+        self, rules: Sequence[Rule] | None = None, use_recog: bool = True, use_generic: bool = True,
+        text_cache: int = TEXT_CACHE_CHARS,
     ) -> None:
         self.use_generic = use_generic
+        # (source, text, path) -> the (rule, fields) pairs the rules read from that input,
+        # before the per-observation ``require`` test: scan data repeats the same banners,
+        # titles and headers across hosts, so most inputs are read once per process.
+        # Bounded by the characters of its texts (``text_cache``; 0 turns it off).
+        self._text_cache: dict[tuple[str, str, str | None], tuple[_Read, ...]] = {}
+        self._text_cache_max = text_cache
+        self._text_cache_chars = 0
+        self.text_hits = 0  # inputs answered from the cache (for benchmarks)
+        self.text_misses = 0
         if rules is None:
             all_rules = list(_shipped(use_recog))
         else:
@@ -270,9 +284,11 @@ class Fingerprinter:
                 index[source].add(rule)
         self._index = dict(index)
 
-    def hits(self, obs: Observation) -> list[Hit]:
-        """Every (rule, input) pair that read identity fields, heaviest first."""
-        inputs = extract_inputs(obs)
+    def hits(self, obs: Observation, inputs: Sequence[Input] | None = None) -> list[Hit]:
+        """Every (rule, input) pair that read identity fields, heaviest first. ``inputs``:
+        ``extract_inputs(obs)`` when the caller has it already."""
+        if inputs is None:
+            inputs = extract_inputs(obs)
         by_source: dict[str, list[Input]] = defaultdict(list)
         texts: dict[str, list[str]] = defaultdict(list)
         for item in inputs:
@@ -286,17 +302,12 @@ class Fingerprinter:
             unique: dict[tuple[str, str | None], Input] = {}
             for item in items:
                 unique.setdefault((item.text, item.path), item)
+            family = _family(source)
             for (text, path), item in unique.items():
-                for rule in index.candidates(text):
+                for rule, fields in self._read(index, source, text, path):
                     if rule.require and not rule.requirements_met(texts):
                         continue
-                    if rule.path is not None and (path is None or not rule.path.fullmatch(path)):
-                        continue
-                    fields = rule.extract(text)
-                    if fields:
-                        found.append(
-                            Hit(rule, item.label, _family(source), text, tuple(fields.items()))
-                        )
+                    found.append(Hit(rule, item.label, family, text, fields))
         if self.use_generic:
             for g in generic_hits(obs):
                 if g.fields:
@@ -312,9 +323,38 @@ class Fingerprinter:
         )
         return found
 
-    def identify(self, obs: Observation) -> DeviceIdentity:
-        """The merged identity of the device behind ``obs``, with confidence and evidence."""
-        return merge_hits(self.hits(obs))
+    def _read(self, index: _SourceIndex, source: str, text: str,
+              path: str | None) -> tuple[_Read, ...]:
+        """What every rule of ``source`` reads from one input (rules whose path does not fit
+        left out), in candidate order; from the cache when this input was read before. The
+        rules are pure functions of the text, so a cached answer equals a fresh one."""
+        key = (source, text, path)
+        cached = self._text_cache.get(key)
+        if cached is not None:
+            self.text_hits += 1
+            return cached
+        self.text_misses += 1
+        read: list[_Read] = []
+        for rule in index.candidates(text):
+            if rule.path is not None and (path is None or not rule.path.fullmatch(path)):
+                continue
+            fields = rule.extract(text)
+            if fields:
+                read.append((rule, tuple(fields.items())))
+        out = tuple(read)
+        if self._text_cache_max:
+            size = len(text) + len(path or "") + 64
+            if self._text_cache_chars + size > self._text_cache_max:
+                self._text_cache.clear()  # start afresh: memory stays bounded
+                self._text_cache_chars = 0
+            self._text_cache[key] = out
+            self._text_cache_chars += size
+        return out
+
+    def identify(self, obs: Observation, inputs: Sequence[Input] | None = None) -> DeviceIdentity:
+        """The merged identity of the device behind ``obs``, with confidence and evidence
+        (``inputs`` as for :meth:`hits`)."""
+        return merge_hits(self.hits(obs, inputs))
 
 
 # --------------------------------------------------------------------------- merging

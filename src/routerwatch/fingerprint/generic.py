@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import yaml
@@ -131,10 +131,17 @@ def firmware_os(text: str | None) -> str | None:
     if not text:
         return None
     low = text.casefold()
-    for key, name in _vocab().firmware_os.items():
-        if re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", low):
+    for key, pattern, name in _firmware_os_patterns():
+        if key in low and pattern.search(low):  # the substring test skips most regexes
             return name
     return None
+
+
+@cache
+def _firmware_os_patterns() -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """(key, its whole-word pattern, name) per firmware project, compiled once."""
+    return tuple((key, re.compile(rf"(?<![\w-]){re.escape(key)}(?![\w-])"), name)
+                 for key, name in _vocab().firmware_os.items())
 
 
 class GenericHit:
@@ -266,6 +273,16 @@ def _server_products(header: str) -> str:
 
 
 def _server(label: str, family: str, header: str) -> Iterator[GenericHit]:
+    """What a Server header names (scan data repeats a few thousand of them: read once)."""
+    return iter(_server_hits(label, family, header))
+
+
+@lru_cache(maxsize=16384)
+def _server_hits(label: str, family: str, header: str) -> tuple[GenericHit, ...]:
+    return tuple(_read_server(label, family, header))
+
+
+def _read_server(label: str, family: str, header: str) -> Iterator[GenericHit]:
     project = firmware_os(header)
     if project:
         yield GenericHit("server-product", label, family, header, {"os": project})

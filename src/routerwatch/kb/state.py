@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from routerwatch.kb.freshness import iso, utcnow
 from routerwatch.kb.schema import source_state
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def iso(moment: datetime) -> str:
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+__all__ = ["get_state", "iso", "put_state", "utcnow"]
 
 
 def get_state(conn: Connection, source: str) -> dict[str, Any]:

@@ -1,50 +1,53 @@
-"""`kb status` figures and the staleness check every command runs."""
+"""`kb status` figures and the staleness check every command runs.
+
+The figures that need counting (records per source, per vendor: a few seconds on a full-NVD
+KB) are kept in ``kb_match_state`` under :data:`CACHE_KEY` with the stamp they were counted
+at (every source's import/sync bookkeeping and the index version, which every write
+changes); a status whose stamp still holds is read back instead of counted again. The
+time-dependent parts (ages, staleness, ``generated``) are always worked out anew.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
-from routerwatch.config import KB_MAX_AGE_DAYS
-from routerwatch.kb.schema import SOURCES, cve5, epss, kev, match_index, nvd
-from routerwatch.kb.state import get_state, iso, utcnow
-
-EMPTY_HINT = (
-    "The knowledge base is empty. Import the bundled starter KB with "
-    "`routerwatch kb import --starter`, import NVD/CVE 5/KEV/EPSS files or a bundle with "
-    "`routerwatch kb import PATH...`, or download the data with `routerwatch kb sync`."
+from routerwatch.kb.freshness import (
+    CACHE_KEY,
+    finish_status,
+    oldest_source,
+    parse_cached,
+    stamp_text,
+    warning_text,
 )
+from routerwatch.kb.schema import (
+    SOURCES,
+    cve5,
+    epss,
+    kev,
+    match_index,
+    match_state,
+    nvd,
+    source_state,
+)
+from routerwatch.kb.state import get_state
 
-
-def _naive(moment: datetime | None) -> datetime:
-    if moment is None:
-        return utcnow()
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def _parse(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    parsed = datetime.fromisoformat(text)
-    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
-
-
-def _age_days(now: datetime, *moments: str | None) -> float | None:
-    """Days since the latest of ``moments`` (ISO texts; None ones ignored), None if none."""
-    parsed = [m for m in map(_parse, moments) if m is not None]
-    if not parsed:
-        return None
-    return round((now - max(parsed)).total_seconds() / 86400, 1)
+__all__ = ["CACHE_KEY", "build_status", "counted_figures", "finish_status", "oldest_source",
+           "source_figures", "stamp", "vendor_figures", "warning_text"]
 
 
 def _scalar(conn: Connection, query: Any) -> Any:
     return conn.execute(query).scalar()
 
 
-def source_figures(conn: Connection, now: datetime) -> dict[str, dict[str, Any]]:
+def source_figures(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Counted per source; ``age_days`` is left None (see
+    :func:`routerwatch.kb.freshness.finish_status`)."""
     count = sa.func.count()
     figures: dict[str, dict[str, Any]] = {
         "nvd": {
@@ -73,17 +76,14 @@ def source_figures(conn: Connection, now: datetime) -> dict[str, dict[str, Any]]
         entry = figures[source]
         entry["last_import"] = state["last_import"]
         entry["last_sync"] = state["last_sync"]
-        if source == "epss" and entry["newest"] is None:
-            # the scores' own date (FIRST's score_date), never the import date: unknown if absent
-            entry["newest"] = state["meta"].get("score_date")
-        # KEV: the catalog's release date counts too (a catalog with no new entry is current)
-        released = state["meta"].get("date_released") if source == "kev" else None
-        entry["age_days"] = _age_days(now, entry["newest"], state["last_sync"], released)
+        entry["age_days"] = None
         if source == "nvd":
             entry["sync_cursor"] = state["sync_cursor"]
         for key in ("catalog_version", "date_released", "model_version", "score_date"):
             if key in state["meta"]:
                 entry[key] = state["meta"][key]
+        if source == "epss" and entry["newest"] is None:
+            entry["newest"] = state["meta"].get("score_date")
     return figures
 
 
@@ -113,73 +113,43 @@ def vendor_figures(conn: Connection) -> dict[str, dict[str, Any]]:
         -sum(v["records"] for v in kv[1].values()), kv[0].lower())))
 
 
-def freshness(sources: dict[str, dict[str, Any]]) -> datetime | None:
-    """When the CVE data was last known current: newest NVD/CVE 5 date or last sync."""
-    for group in (("nvd", "cve5"), tuple(SOURCES)):
-        moments = [
-            m for s in group
-            for m in (_parse(sources[s]["newest"]), _parse(sources[s]["last_sync"]))
-            if m is not None and sources[s]["records"]
-        ]
-        if moments:
-            return max(moments)
-    return None
+def stamp(conn: Connection) -> str:
+    """What every write to the KB changes: each source's import/sync times, cursor and meta
+    (stamped by every import and sync) and the match-index state (rebuilds)."""
+    rows = conn.execute(sa.select(source_state).order_by(source_state.c.source)).all()
+    index = conn.execute(sa.select(match_state.c.name, match_state.c.value)
+                         .where(match_state.c.name != CACHE_KEY)
+                         .order_by(match_state.c.name)).all()
+    return stamp_text(rows, index)
 
 
-SOURCE_NAMES = {"nvd": "NVD", "cve5": "CVE 5", "kev": "KEV", "epss": "EPSS"}
+def counted_figures(conn: Connection) -> dict[str, Any]:
+    """The figures that need counting: ``{"sources": ..., "vendors": ...}``, from the cache
+    when its stamp holds, else counted (and cached when the database lets us write)."""
+    now_stamp = stamp(conn)
+    cached = cached_figures(conn, now_stamp)
+    if cached is not None:
+        return cached
+    figures = {"sources": source_figures(conn), "vendors": vendor_figures(conn)}
+    # The stamp was read before counting: if a write lands meanwhile, the stored stamp is
+    # already outdated and the entry is never used.
+    try:
+        conn.execute(match_state.delete().where(match_state.c.name == CACHE_KEY))
+        conn.execute(match_state.insert().values(name=CACHE_KEY, value=json.dumps(
+            {"stamp": now_stamp, "figures": figures}, default=str)))
+        conn.commit()
+    except SQLAlchemyError:  # read-only or busy database: counted again next time
+        conn.rollback()
+    return json.loads(json.dumps(figures, default=str))  # the same types as a cached read
 
 
-def oldest_source(sources: dict[str, dict[str, Any]]) -> tuple[str, float] | None:
-    """The source (with records) whose data is oldest, and its age in days; a source whose
-    data date is unknown (EPSS without a score date) is not counted, None when no source has
-    an age. The oldest one drives the staleness warning."""
-    aged = [(s, sources[s]["age_days"]) for s in SOURCES
-            if sources[s]["records"] and sources[s]["age_days"] is not None]
-    if not aged:
-        return None
-    return max(aged, key=lambda pair: pair[1])
+def cached_figures(conn: Connection, now_stamp: str) -> dict[str, Any] | None:
+    text = conn.execute(sa.select(match_state.c.value).where(
+        match_state.c.name == CACHE_KEY)).scalar()
+    return parse_cached(text, now_stamp)
 
 
 def build_status(conn: Connection, database: str, now: datetime | None = None) -> dict[str, Any]:
-    moment = _naive(now)
-    sources = source_figures(conn, moment)
-    empty = not any(s["records"] for s in sources.values()) and not sources["nvd"]["rejected"]
-    fresh = freshness(sources)
-    oldest = oldest_source(sources)
-    age = None if oldest is None else oldest[1]
-    status: dict[str, Any] = {
-        "database": database,
-        "generated": iso(moment),
-        "empty": empty,
-        "newest_data": iso(fresh) if fresh else None,
-        "age_days": age,  # of the oldest source (see oldest_source)
-        "oldest_source": None if oldest is None else oldest[0],
-        "max_age_days": KB_MAX_AGE_DAYS,
-        "stale": age is not None and age > KB_MAX_AGE_DAYS,
-        "sources": sources,
-        "vendors": vendor_figures(conn),
-    }
-    if empty:
-        status["hint"] = EMPTY_HINT
-    return status
+    return finish_status(counted_figures(conn), database, now)
 
 
-def _source_date(entry: dict[str, Any]) -> str:
-    newest = entry.get("newest") or entry.get("last_sync")
-    return str(newest)[:10] if newest else "date unknown"
-
-
-def warning_text(status: dict[str, Any]) -> str | None:
-    """One line when the oldest source is older than the limit, naming every source's date."""
-    if not status["stale"]:
-        return None
-    sources = status["sources"]
-    oldest = status.get("oldest_source") or "nvd"
-    dates = ", ".join(
-        f"{SOURCE_NAMES[s]} {_source_date(sources[s])}" for s in SOURCES if sources[s]["records"]
-    )
-    return (
-        f"the knowledge base is {status['age_days']:.0f} days old ({SOURCE_NAMES[oldest]} is "
-        f"the oldest source; newest data: {dates}; limit {KB_MAX_AGE_DAYS} days): run "
-        "`routerwatch kb sync` or import a newer bundle"
-    )
