@@ -49,6 +49,10 @@ def test_demo_writes_every_report_quickly(tmp_path: Path) -> None:
     assert "fleet server at http://127.0.0.1:" in result.output, result.output
     assert "device.new" in result.output
     assert (out / "fleet" / "fleet.db").stat().st_size > 0
+    # ... and its web dashboard, logged into like a browser: the overview lists the fleet
+    overview = (out / "fleet" / "dashboard.html").read_text(encoding="utf-8")
+    assert "dashboard overview saved to" in result.output
+    assert "Log in" not in overview and "TP-Link" in overview, overview[:2000]
     assert "step skipped" not in result.output
     keys = [a.key for a in report.assessments]
     assert len(keys) == len(set(keys)), "two hosts of one scan share a device key"

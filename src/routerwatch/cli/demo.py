@@ -71,7 +71,8 @@ def demo(
 
     Then it shows the other front ends on the same core: a bulk assessment of a generated
     Shodan + masscan dataset into Parquet tables (bulk/; --no-bulk skips it) and a real fleet
-    server on 127.0.0.1 with this scan uploaded to it (fleet/; --no-fleet skips it).
+    server on 127.0.0.1 with this scan uploaded to it and its dashboard's overview page saved
+    (fleet/; --no-fleet skips it).
 
     The ban-readiness section uses the lab's example inventory, exceptions register and
     replacement plan (src/routerwatch/lab/demo/) unless you give your own files.

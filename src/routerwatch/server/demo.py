@@ -1,14 +1,18 @@
 """The fleet-server step of `routerwatch demo`: a real `routerwatch serve` on loopback.
 
 Starts the server as its own process on 127.0.0.1 (a free port, SQLite under the demo's output
-folder, the demo's knowledge base), creates an operator token, uploads the demo's report through
-the same client `scan --upload` uses, reads back the inventory and the event log over the REST
-API, and stops the server with SIGTERM (its graceful shutdown). Nothing leaves loopback.
+folder, the demo's knowledge base), creates an operator token and a dashboard user, uploads the
+demo's report through the same client `scan --upload` uses, reads back the inventory and the
+event log over the REST API, logs into the web dashboard as a browser would (CSRF token, session
+cookie) and saves its fleet overview page, and stops the server with SIGTERM (its graceful
+shutdown). Nothing leaves loopback.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -34,11 +38,13 @@ class FleetDemo:
     devices: int
     events: dict[str, int]
     database: Path
+    dashboard: Path | None = None
 
     def line(self) -> str:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.events.items()))
         return (f"fleet server at {self.url}: {self.devices} devices in the inventory; "
-                f"events: {kinds or 'none'} (database {self.database})")
+                f"events: {kinds or 'none'} (database {self.database})"
+                + (f"; dashboard overview saved to {self.dashboard}" if self.dashboard else ""))
 
 
 def _free_port() -> int:
@@ -48,18 +54,40 @@ def _free_port() -> int:
         return port
 
 
-def _token(db_url: str) -> str:
+def _token(db_url: str) -> tuple[str, str]:
+    """An operator API token and the password of the dashboard user ``demo`` (both fresh)."""
     from routerwatch.server.auth import create_token
     from routerwatch.server.store import FleetStore
+    from routerwatch.server.web.accounts import create_user
 
+    password = secrets.token_urlsafe(18)
     store = FleetStore(db_url)
     try:
         with store.write() as conn:
             org_id = store.ensure_org(conn, "demo")
             made = create_token(conn, org_id, "demo", "operator", expires_in=timedelta(hours=1))
+            create_user(conn, org_id, "demo", password, "operator")
     finally:
         store.close()
-    return str(made.token)
+    return str(made.token), password
+
+
+def _dashboard(url: str, password: str, target: Path) -> Path:
+    """Log into the dashboard like a browser (login form's CSRF token, session cookie) and
+    save the fleet overview page."""
+    with httpx.Client(base_url=url, timeout=15, follow_redirects=True) as client:
+        form = client.get("/ui/login")
+        form.raise_for_status()
+        found = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        if found is None:
+            raise FleetDemoError("the dashboard's login page carries no CSRF token")
+        done = client.post("/ui/login", data={"csrf_token": found.group(1), "next": "/ui/",
+                                              "username": "demo", "password": password})
+        done.raise_for_status()
+        if "/ui/login" in str(done.url):
+            raise FleetDemoError("the dashboard refused the demo user's login")
+        target.write_text(done.text, encoding="utf-8")
+    return target
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
@@ -102,7 +130,7 @@ def fleet_step(report_dict: dict[str, Any], folder: Path, kb_url: str | None,
     database = folder / "fleet.db"
     database.unlink(missing_ok=True)  # each demo run starts a fresh fleet
     db_url = f"sqlite:///{database}"
-    token = _token(db_url)
+    token, password = _token(db_url)
     port = _free_port()
     url = f"http://{HOST}:{port}"
     cmd = [sys.executable, "-m", "routerwatch", "serve", "--host", HOST, "--port", str(port),
@@ -124,6 +152,7 @@ def fleet_step(report_dict: dict[str, Any], folder: Path, kb_url: str | None,
             devices.raise_for_status()
             total = int(devices.json().get("total", len(devices.json().get("items", []))))
             events = _events(url, headers)
+            dashboard = _dashboard(url, password, folder / "dashboard.html")
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             raise FleetDemoError(f"the fleet server's API answered badly: {exc}") from None
     finally:
@@ -134,4 +163,5 @@ def fleet_step(report_dict: dict[str, Any], folder: Path, kb_url: str | None,
             proc.kill()
             proc.wait()
         log.close()
-    return FleetDemo(url=url, devices=total, events=events, database=database)
+    return FleetDemo(url=url, devices=total, events=events, database=database,
+                     dashboard=dashboard)
