@@ -130,10 +130,16 @@ def test_cna_versions_naming_another_product_are_dropped_and_counted() -> None:
     good = {"status": "affected", "version": "1.1.2 Build 20220714 rel.46227"}
     row = parse_record(_record([junk, good]))
     affected = json.loads(row["affected"])
-    assert [v["version"] for v in affected[0]["versions"]] == [good["version"]]
+    # the junk stands as one entry the matcher cannot compare (the CVE stays "possible" for
+    # the product: an ADP's "any version" must not make it "affected"), named in user terms
+    from routerwatch.kb.sources.cve5 import WITHHELD
+
+    assert [v["version"] for v in affected[0]["versions"]] == [good["version"], WITHHELD]
     assert row["dropped_versions"] == 1
     only_junk = parse_record(_record([junk]))
-    assert [a["vendor"] for a in json.loads(only_junk["affected"])] == ["tp-link"]  # ADP kept
+    kept = json.loads(only_junk["affected"])  # the CNA entry (withheld version) and the ADP's
+    assert [a["vendor"] for a in kept] == ["TP-Link", "tp-link"]
+    assert [v["version"] for v in kept[0]["versions"]] == [WITHHELD]
 
 
 @pytest.mark.parametrize("text", [

@@ -135,6 +135,9 @@ def main(
     ),
 ) -> None:
     """routerwatch: which routers you have, what is wrong with them, and what to do."""
+    from routerwatch.cli.common import set_verbosity
+
+    set_verbosity()  # each run starts chatty-by-default with no warning given yet
 
 
 def run(args: Any = None) -> None:

@@ -56,9 +56,7 @@ def load_engines_or_fail(db: str | None, *, fingerprints: bool = True) -> Engine
     except KBError as exc:
         fail(str(exc))
     if lean is not None:
-        if lean.kb_warning:
-            warn(lean.kb_warning)
-        return lean
+        return _announced(lean)
     from routerwatch.kb import ensure_starter, open_kb
     from routerwatch.pipeline import load_engines
 
@@ -73,6 +71,11 @@ def load_engines_or_fail(db: str | None, *, fingerprints: bool = True) -> Engine
         engines = load_engines(kb, fingerprints=fingerprints)
     except KBError as exc:
         fail(str(exc), RUNTIME)
+    return _announced(engines)
+
+
+def _announced(engines: Engines) -> Engines:
+    """The KB's staleness warning, and under --verbose which KB snapshot this run uses."""
     if engines.kb_warning:
         warn(engines.kb_warning)
     detail(f"knowledge base {engines.kb_snapshot.id}: {engines.kb_snapshot.records} records; "

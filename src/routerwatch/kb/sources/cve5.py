@@ -60,22 +60,30 @@ def names_other_product(text: str, item: dict[str, Any]) -> bool:
     return False
 
 
+#: What stands in for the dropped version entries: the matcher cannot compare it (so the CVE
+#: stays "possible" for the product, never "affected" by an ADP's "any version"), and reports
+#: show this instead of the other product's name.
+WITHHELD = "version text withheld: it names another product"
+
+
 def clean_affected(item: Any) -> tuple[Any, int]:
-    """A CNA ``affected`` entry without the version entries that name another product, and
-    how many were dropped (the entry itself is dropped when none is left)."""
+    """A CNA ``affected`` entry whose version entries that name another product are replaced
+    by one :data:`WITHHELD` entry, and how many were dropped."""
     if not isinstance(item, dict) or not isinstance(item.get("versions"), list):
         return item, 0
-    kept, dropped = [], 0
+    kept, dropped, status = [], 0, None
     for v in item["versions"]:
         texts = [v.get(k) for k in ("version", "lessThan", "lessThanOrEqual")] \
             if isinstance(v, dict) else []
         if any(isinstance(t, str) and names_other_product(t, item) for t in texts):
             dropped += 1
+            status = status or v.get("status")
         else:
             kept.append(v)
     if not dropped:
         return item, 0
-    return ({**item, "versions": kept} if kept else None), dropped
+    kept.append({"status": status or "affected", "version": WITHHELD})
+    return {**item, "versions": kept}, dropped
 
 
 def detect(doc: Any) -> bool:
@@ -147,7 +155,7 @@ def parse_record(doc: Any, index: int | None = None) -> dict[str, Any]:
         if n == 0:  # the CNA's entries: drop versions that name another product (counted)
             cleaned = [clean_affected(item) for item in items]
             dropped = sum(d for _, d in cleaned)
-            items = [item for item, _ in cleaned if item is not None]
+            items = [item for item, _ in cleaned]
         affected.extend(items)
         for item in items:
             if isinstance(item, dict):
