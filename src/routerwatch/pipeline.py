@@ -121,8 +121,10 @@ def _engines(source: IndexSource, status: dict[str, Any], fingerprints: bool,
 
 def kb_snapshot(status: Mapping[str, Any]) -> KbSnapshot:
     """Which KB a result was made with, from its ``kb status``: ``id`` is a digest of every
-    source's record count, newest date and catalog version, so two runs on the same KB content
-    carry the same id (and any import or sync that changes the data changes it)."""
+    source's content hash (every record's id and modification date, KEV date, EPSS score:
+    routerwatch.kb.status.content_digests), record count, newest date and catalog version, so
+    two runs on the same KB content carry the same id and any import or sync that changes a
+    record changes it."""
     sources = status.get("sources") or {}
     digest: dict[str, Any] = {}
     newest: dict[str, str | None] = {}

@@ -100,3 +100,29 @@ def test_the_newest_version_always_wins(years: list[int]) -> None:
                 kb.import_paths([path])
         record = kb.get(cve_id)
         assert record is not None and record.description == f"version {max(years)}"
+
+
+def test_the_snapshot_id_is_a_content_hash() -> None:
+    """Two KBs with the same counts and newest dates but one record changed get different
+    snapshot ids; the same content gets the same id in another database."""
+    import sqlalchemy as sa
+
+    from routerwatch.kb.schema import kev
+    from routerwatch.pipeline import kb_snapshot
+
+    with KnowledgeBase("sqlite://") as a, KnowledgeBase("sqlite://") as b:
+        a.import_paths([KEV_FILE])
+        b.import_paths([KEV_FILE])
+        first = kb_snapshot(a.status())
+        assert first.id == kb_snapshot(b.status()).id
+        assert len(a.status()["sources"]["kev"]["content"]) == 32
+        with b.engine.begin() as conn:  # an older entry's date changes: count and newest don't
+            oldest = conn.execute(sa.select(kev.c.cve_id).order_by(kev.c.date_added)).first()
+            assert oldest is not None
+            conn.execute(kev.update().where(kev.c.cve_id == oldest[0])
+                         .values(date_added="2001-01-02"))
+        from routerwatch.kb.status import content_digests
+
+        with a.engine.connect() as ca, b.engine.connect() as cb:
+            assert content_digests(ca)["kev"] != content_digests(cb)["kev"]
+            assert content_digests(ca)["nvd"] == content_digests(cb)["nvd"]

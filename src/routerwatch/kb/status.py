@@ -9,6 +9,7 @@ time-dependent parts (ages, staleness, ``generated``) are always worked out anew
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -71,6 +72,8 @@ def source_figures(conn: Connection) -> dict[str, dict[str, Any]]:
             "newest": _scalar(conn, sa.select(sa.func.max(epss.c.score_date))),
         },
     }
+    for source, digest in content_digests(conn).items():
+        figures[source]["content"] = digest
     for source in SOURCES:
         state = get_state(conn, source)
         entry = figures[source]
@@ -85,6 +88,30 @@ def source_figures(conn: Connection) -> dict[str, dict[str, Any]]:
         if source == "epss" and entry["newest"] is None:
             entry["newest"] = state["meta"].get("score_date")
     return figures
+
+
+def content_digests(conn: Connection) -> dict[str, str]:
+    """Per source, a SHA-256 over every record's id and what changes when the record does
+    (NVD: lastModified and rejection; CVE 5: dateUpdated; KEV: dateAdded and due date; EPSS:
+    score and its date), in id order. The KB snapshot id is made from these, so two reports
+    with the same id were made with the same records. Counted with the other figures: once
+    per KB write (the status cache), streamed."""
+    columns = {
+        "nvd": (nvd.c.cve_id, nvd.c.last_modified, nvd.c.rejected),
+        "cve5": (cve5.c.cve_id, cve5.c.date_updated, cve5.c.rejected),
+        "kev": (kev.c.cve_id, kev.c.date_added, kev.c.due_date),
+        "epss": (epss.c.cve_id, epss.c.epss, epss.c.score_date),
+    }
+    out: dict[str, str] = {}
+    for source, cols in columns.items():
+        h = hashlib.sha256()
+        rows = conn.execute(sa.select(*cols).order_by(cols[0]).execution_options(
+            yield_per=10_000))
+        for row in rows:
+            h.update("\x1f".join("" if v is None else str(v) for v in row).encode())
+            h.update(b"\x1e")
+        out[source] = h.hexdigest()[:32]
+    return out
 
 
 def vendor_figures(conn: Connection) -> dict[str, dict[str, Any]]:

@@ -30,7 +30,8 @@ from routerwatch.scan.guard import Guard
 from routerwatch.scan.probes import arp, banner, http, snmp, socks, tcp, tls, upnp
 from routerwatch.scan.scope import DEFAULT_PORTS, Scope, ScopeError
 
-__all__ = ["DEFAULT_PORTS", "ScanOptions", "scan", "scan_async"]
+__all__ = ["DEFAULT_PORTS", "PROBES", "ProbeSpec", "ScanOptions", "port_probe", "register",
+           "scan", "scan_async"]
 
 HTTP_PORTS: tuple[int, ...] = (80, 1900, 5000, 7547, 8080, 49152)
 HTTPS_PORTS: tuple[int, ...] = (443, 8443)
@@ -190,10 +191,9 @@ class _Scan:
                     state.error(f"{label}: {http.describe_error(exc, o.probe_timeout)}")
 
         async with asyncio.TaskGroup() as group:
-            if o.upnp:
-                group.create_task(run(f"udp/{o.ssdp_port} ssdp", lambda: self._upnp(state)))
-            if self.snmp is not None:
-                group.create_task(run(f"udp/{o.snmp_port} snmp", lambda: self._snmp(state)))
+            for spec in PROBES.values():  # host probes (UDP) run alongside the connect scan
+                if spec.kind == "host" and spec.enabled(self):
+                    group.create_task(run(spec.label(o, None), _bind(spec, self, state, None)))
             open_ports, errors = await tcp.connect_scan(
                 self.guard, address, o.ports, o.connect_timeout, limit
             )
@@ -201,20 +201,10 @@ class _Scan:
             for text in errors:
                 state.error(text)
             for port in open_ports:
-                for label, make in self._plan(state, port):
-                    group.create_task(run(label, make))
-
-    def _plan(self, state: _Host, port: int) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
-        o = self.options
-        if port in o.https_ports:
-            return [(f"https/{port}", lambda: self._https(state, port))]
-        if port in o.http_ports:
-            return [(f"http/{port}", lambda: self._http(state, port, "http"))]
-        if port in o.socks_ports:
-            return [(f"socks/{port}", lambda: self._socks(state, port))]
-        if port in SILENT_PORTS:
-            return []
-        return [(f"banner/{port}", lambda: self._banner(state, port))]
+                chosen = port_probe(o, port)
+                if chosen is not None:
+                    group.create_task(run(chosen.label(o, port),
+                                          _bind(chosen, self, state, port)))
 
     # ------------------------------------------------------------------ probes
 
@@ -326,6 +316,104 @@ class _Scan:
                 state.snmp, state.snmp_oid = answer.sysdescr, answer.sysobjectid
         except snmp.SnmpError as exc:
             state.error(f"udp/{self.options.snmp_port} snmp: {exc}")
+
+
+# --------------------------------------------------------------------------- probe registry
+#
+# One registry for the probe seam: each entry says what a probe is for, which hosts/ports it
+# runs on and how it runs. The scheduler, `docs/scanning.md` and the tests all follow it, so a
+# new probe is one module under routerwatch.scan.probes plus one ``register`` line here.
+
+ProbeRun = Callable[[_Scan, _Host, int | None], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    """One probe of the plan.
+
+    ``kind`` "host": runs once per host, alongside the TCP connect scan, when ``enabled``.
+    ``kind`` "port": runs on an open port that ``selects`` accepts; port probes are tried in
+    registration order and the first that accepts a port is the one run there (an HTTPS port
+    is not also banner-grabbed).
+    """
+
+    name: str
+    kind: str  # "host" or "port"
+    summary: str
+    run: ProbeRun
+    label: Callable[[ScanOptions, int | None], str]
+    selects: Callable[[ScanOptions, int], bool] = lambda _o, _p: False
+    enabled: Callable[[_Scan], bool] = lambda _job: True
+
+
+PROBES: dict[str, ProbeSpec] = {}
+
+
+def register(spec: ProbeSpec) -> None:
+    if spec.name in PROBES:
+        raise ValueError(f"probe {spec.name!r} is registered twice")
+    if spec.kind not in ("host", "port"):
+        raise ValueError(f"probe {spec.name!r}: kind must be 'host' or 'port'")
+    PROBES[spec.name] = spec
+
+
+def port_probe(options: ScanOptions, port: int) -> ProbeSpec | None:
+    """The probe that runs on an open ``port`` (None: the port is only reported open)."""
+    for spec in PROBES.values():
+        if spec.kind == "port" and spec.selects(options, port):
+            return spec
+    return None
+
+
+def _bind(spec: ProbeSpec, job: _Scan, state: _Host, port: int | None,
+          ) -> Callable[[], Awaitable[None]]:
+    return lambda: spec.run(job, state, port)
+
+
+def _port(port: int | None) -> int:
+    assert port is not None, "a port probe runs on a port"
+    return port
+
+
+register(ProbeSpec(
+    "ssdp", "host", "unicast SSDP M-SEARCH, then the UPnP device description and TR-064 "
+    "tr64desc.xml it announces",
+    run=lambda job, state, _p: job._upnp(state),
+    label=lambda o, _p: f"udp/{o.ssdp_port} ssdp",
+    enabled=lambda job: job.options.upnp,
+))
+register(ProbeSpec(
+    "snmp", "host", "SNMP GET of sysDescr and sysObjectID (only with --snmp-community)",
+    run=lambda job, state, _p: job._snmp(state),
+    label=lambda o, _p: f"udp/{o.snmp_port} snmp",
+    enabled=lambda job: job.snmp is not None,
+))
+register(ProbeSpec(
+    "https", "port", "TLS certificate, then the HTTP request plan over TLS",
+    run=lambda job, state, port: job._https(state, _port(port)),
+    label=lambda _o, port: f"https/{port}",
+    selects=lambda o, port: port in o.https_ports,
+))
+register(ProbeSpec(
+    "http", "port", "the HTTP request plan (admin ports: /, favicon, currentsetting, LuCI "
+    "locale; other web ports: GET /)",
+    run=lambda job, state, port: job._http(state, _port(port), "http"),
+    label=lambda _o, port: f"http/{port}",
+    selects=lambda o, port: port in o.http_ports,
+))
+register(ProbeSpec(
+    "socks", "port", "SOCKS5 greeting (proxy implants such as Quad7's 11288)",
+    run=lambda job, state, port: job._socks(state, _port(port)),
+    label=lambda _o, port: f"socks/{port}",
+    selects=lambda o, port: port in o.socks_ports,
+))
+register(ProbeSpec(
+    "banner", "port", "read what the service says first; a silent or HTTP-speaking port also "
+    "gets TLS and plain HTTP (services live on unexpected ports)",
+    run=lambda job, state, port: job._banner(state, _port(port)),
+    label=lambda _o, port: f"banner/{port}",
+    selects=lambda _o, port: port not in SILENT_PORTS,
+))
 
 
 def _raise_fd_limit(wanted: int) -> int:
