@@ -25,7 +25,13 @@ from routerwatch.match.aliases import AliasRules, ProductRef, free_text_parts, v
 from routerwatch.match.cpe import CpeError, parse_cpe, vendor_product
 from routerwatch.match.criteria import Bound, Compiler, Criterion, Node
 from routerwatch.match.cve5 import Cve5Entry, Cve5Version, compile_affected
-from routerwatch.match.description import RegionTag, advisory_regions, names_firmware_version
+from routerwatch.match.description import (
+    NamedPair,
+    RegionTag,
+    advisory_regions,
+    named_versions,
+    names_firmware_version,
+)
 from routerwatch.match.kev import KEV_WIDE, KevName, kev_names
 from routerwatch.models import CveRecord
 
@@ -48,7 +54,7 @@ __all__ = [
     "compile_record", "encode", "index_keys", "normaliser_version", "record_names",
 ]
 
-INDEX_FORMAT = 2  # bump when the stored JSON shape below changes
+INDEX_FORMAT = 3  # bump when the stored JSON shape below changes
 VENDOR_WIDE = "*"
 NAMED = ""
 
@@ -63,6 +69,7 @@ class CompiledCve:
     dash_all: bool  # the description names no firmware version: NVD's "-" = every version
     regions: frozenset[RegionTag]  # regional builds the description names (model, "JP")
     kev: tuple[KevName, ...] = ()  # what the KEV entry's product names (see match.kev)
+    named: frozenset[NamedPair] = frozenset()  # (model, exact firmware) the description names
 
 
 class IndexSource(Protocol):
@@ -194,6 +201,7 @@ def compile_record(record: CveRecord, compiler: Compiler) -> CompiledCve:
         bool(record.description.strip()) and not names_firmware_version(record.description),
         advisory_regions(record.description),
         _kev_of(record, compiler.rules),
+        named_versions(record.description),
     )
 
 
@@ -278,6 +286,7 @@ def encode(entry: CompiledCve) -> str:
         "d": entry.dash_all,
         "r": sorted(entry.regions),
         "k": [_kev(n) for n in entry.kev],
+        "n": sorted(entry.named),
     })
 
 
@@ -304,6 +313,7 @@ class Decoder:
             tuple(KevName(kind, text, frozenset(keys), hw,
                           re.compile(pat) if pat is not None else None)
                   for kind, text, keys, hw, pat in data.get("k", ())),
+            frozenset((str(m), str(v)) for m, v in data.get("n", ())),
         )
 
     def _ref(self, raw: Any) -> ProductRef | None:

@@ -23,6 +23,7 @@ from routerwatch.match.catalog import Catalog, CompiledCve, IndexCatalog
 from routerwatch.match.compare import VersionCache, norm_hardware
 from routerwatch.match.cpe import CpeError, parse_cpe
 from routerwatch.match.cve5 import evaluate_affected
+from routerwatch.match.description import same_version
 from routerwatch.match.evaluator import ConfigVerdict, DeviceView, Evaluator, Level, Memo
 from routerwatch.match.index import IndexSource
 from routerwatch.match.kev import kev_names_device
@@ -270,6 +271,14 @@ class Matcher:
         if entry.kev and not named:
             # Neither NVD nor CVE 5 names the device (or the KB has neither record): KEV may.
             finding = self._judge_kev(ev, entry) or finding
+        if finding is not None and finding.status == "possible" and entry.named:
+            # The data names the model but cannot decide the version; the description may
+            # name this exact model and firmware ("Netgear EX6120 v1.0.0.68 is vulnerable").
+            pair = self._named(ev.device, entry.named)
+            if pair is not None:
+                finding = replace(finding, status="affected", reason=(
+                    f"{finding.reason}; the description names {pair[0]} {pair[1]}: this "
+                    "device's model on exactly that firmware"))
         if finding is not None and finding.status == "affected" and entry.regions:
             regions = self._regions(ev.device, entry.regions)
             region = ev.device.region or ""
@@ -333,6 +342,18 @@ class Matcher:
         """" (alias rule ...)" when an aliases.yaml rule, not the name itself, gave the key."""
         own = self.rules.model_keys(vk, product.removesuffix("_firmware"))
         return "" if not own.isdisjoint(keys) else " (alias rule in aliases.yaml)"
+
+    def _named(self, dev: DeviceView, pairs: frozenset[tuple[str, str]]
+               ) -> tuple[str, str] | None:
+        """The (model, version) pair of the description that is this device on its firmware."""
+        assert dev.vendor is not None
+        if dev.firmware is None:
+            return None
+        for text, version in sorted(pairs):
+            if same_version(dev.firmware, version) and not self._model(
+                    dev.vendor, text)[0].isdisjoint(dev.keys):
+                return text, version
+        return None
 
     def _regions(self, dev: DeviceView, tags: frozenset[tuple[str, str]]) -> set[str]:
         """The regions of the builds a description names for this device's model."""
