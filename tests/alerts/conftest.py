@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent / "server"))
 
 from receivers import SmtpReceiver, SyslogReceiver, WebhookReceiver
-from server_helpers import Server
+from server_helpers import Server, server_fixtures, serving
 
 from routerwatch.server import events as ev
 from routerwatch.server.alerts.worker import AlertWorker
@@ -97,19 +96,7 @@ def syslog_tcp() -> Iterator[SyslogReceiver]:
     r.close()
 
 
-def _server_fixtures() -> Any:
-    """The KB fixtures of tests/server (a starter KB copied per server)."""
-    import importlib.util
-
-    path = Path(__file__).parent.parent / "server" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("server_conftest", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_server = _server_fixtures()
+_server = server_fixtures()  # the KB fixtures of tests/server (a starter KB per server)
 kb_template = _server.kb_template
 kb_url = _server.kb_url
 db_url = _server.db_url  # SQLite and PostgreSQL
@@ -119,13 +106,4 @@ SERVER_HOST = "127.42.1.1"
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """`routerwatch serve` processes on 127.42.1.1, stopped after the test."""
-    servers: list[Server] = []
-
-    def start(db: str, kb: str, *extra: str) -> Server:
-        server = Server(db, kb, tmp_path, list(extra), host=SERVER_HOST).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for s in servers:
-        s.stop()
+    yield from serving(tmp_path, SERVER_HOST)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from server_helpers import Server
+from server_helpers import Server, serving
 
 
 @pytest.fixture(scope="session")
@@ -47,13 +47,4 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    servers: list[Server] = []
-
-    def start(db: str, kb: str, *extra: str) -> Server:
-        server = Server(db, kb, tmp_path, list(extra)).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for s in servers:
-        s.stop()
+    yield from serving(tmp_path)

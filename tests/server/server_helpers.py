@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,32 @@ def upload_doc(run_id: str, report: dict[str, Any], *, site: str = "hq",
     if observed_at:
         doc["observed_at"] = observed_at
     return doc
+
+
+def serving(tmp_path: Path, host: str | None = None) -> Iterator[Callable[..., Server]]:
+    """The body of every ``start_server`` fixture: start `routerwatch serve` processes on
+    ``host`` (the suite's default when None) and stop them after the test."""
+    servers: list[Server] = []
+
+    def start(db: str, kb: str, *extra: str) -> Server:
+        kw = {"host": host} if host is not None else {}
+        server = Server(db, kb, tmp_path, list(extra), **kw).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for s in servers:
+        s.stop()
+
+
+def server_fixtures() -> Any:
+    """tests/server/conftest.py as a module, so other folders share its KB and database
+    fixtures (``kb_template``, ``kb_url``, ``db_url``) instead of copying them."""
+    import importlib.util
+
+    path = Path(__file__).parent / "conftest.py"
+    spec = importlib.util.spec_from_file_location("server_conftest", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

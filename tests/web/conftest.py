@@ -3,24 +3,27 @@ the recorded lab scan (and a hostile device), users made by the CLI, headless Ch
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from web_helpers import HOST, Server, add_user, fleet_days, make_token
+from web_helpers import (
+    HOST,
+    Server,
+    add_user,
+    fleet_days,
+    make_token,
+    server_fixtures,
+    serving,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 
 
 # The fleet server tests' KB and database fixtures, shared rather than copied.
-_spec = importlib.util.spec_from_file_location(
-    "server_conftest", Path(__file__).parent.parent / "server" / "conftest.py")
-assert _spec is not None and _spec.loader is not None
-_server = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_server)
+_server = server_fixtures()
 kb_template = _server.kb_template
 kb_url = _server.kb_url
 db_url = _server.db_url
@@ -28,16 +31,7 @@ db_url = _server.db_url
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    servers: list[Server] = []
-
-    def start(db: str, kb: str, *extra: str) -> Server:
-        server = Server(db, kb, tmp_path, list(extra), host=HOST).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for s in servers:
-        s.stop()
+    yield from serving(tmp_path, HOST)
 
 
 class Fleet:

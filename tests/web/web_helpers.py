@@ -12,7 +12,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "server"))
 
-from server_helpers import Server, lab_report, make_token, upload_doc
+from server_helpers import (  # noqa: F401 - server_fixtures, serving: for conftest
+    Server,
+    lab_report,
+    make_token,
+    server_fixtures,
+    serving,
+    upload_doc,
+)
 
 HOST = "127.43.0.1"
 PASSWORD = "correct horse battery"
