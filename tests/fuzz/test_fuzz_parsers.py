@@ -26,6 +26,12 @@ from routerwatch.identity.versions import SCHEMES, parse_version
 from routerwatch.kb.errors import KBError, RecordError
 from routerwatch.kb.sources import cve5, epss, kev, nvd
 from routerwatch.match.cpe import CpeError, parse_cpe
+from routerwatch.match.description import (
+    advisory_regions,
+    named_versions,
+    names_firmware_version,
+    same_version,
+)
 from routerwatch.report import ReportError, from_dict
 from routerwatch.scan.probes import http, snmp, tls, upnp
 from routerwatch.scan.scope import ScopeError, parse_scope
@@ -45,6 +51,19 @@ REPORT = json.loads((FIX.parent / "report" / "snapshots" / "report.json").read_t
 @given(st.sampled_from(sorted(SCHEMES)), TEXTY)
 def test_versions(vendor: str, text: str) -> None:
     parse_version(vendor, text)  # None or a FirmwareVersion, never an exception
+
+
+@FUZZ
+@given(TEXTY, TEXTY)
+def test_description_facts(text: str, firmware: str) -> None:
+    """What the matcher reads from a CVE description: sets of strings, never an exception."""
+    pairs = named_versions(text)
+    assert all(isinstance(m, str) and isinstance(v, str) for m, v in pairs)
+    advisory_regions(text)
+    names_firmware_version(text)
+    for _model, version in pairs:
+        assert same_version(version, version)
+        same_version(firmware, version)
 
 
 @FUZZ

@@ -27,18 +27,23 @@ _VERSION = re.compile(
     r"(?<![A-Za-z0-9/.])(?:v?\d+\.\d+(?:\.\d+)*[a-z]?|build\s*\d+|\d{6,8})(?![A-Za-z0-9.])",
     re.I,
 )
+# Linear on hostile text: matches start only at a word's start (look-behind) and the word
+# runs are possessive (Python 3.11+), so a long run of letters and digits cannot backtrack.
 _REGION = re.compile(
-    r"(?:(?P<first>[A-Za-z0-9-]+) )?(?P<last>[A-Za-z0-9-]+)\((?P<region>[A-Z]{2})\)[_ ]?V\d"
+    r"(?<![A-Za-z0-9-])(?:(?P<first>[A-Za-z0-9-]++) )?(?P<last>[A-Za-z0-9-]++)"
+    r"\((?P<region>[A-Z]{2})\)[_ ]?V\d"
 )
 _NOT_REGIONAL = frozenset({"UN"})
 # A model (a word holding a digit, optionally after one more word: "Netgear EX6120",
 # "RT-AC51U") right before a dotted version, with "firmware"/"version"/"v" between at most.
 _NAMED = re.compile(
-    r"(?:(?P<first>[A-Za-z][A-Za-z0-9+-]*) )?(?P<model>[A-Za-z][A-Za-z0-9+_-]*\d[A-Za-z0-9+_-]*)"
-    r"(?:\s+(?:firmware|fw))?(?:\s+version)?\s+"
-    r"v?(?P<version>\d+(?:[._]\d+)+[A-Za-z0-9._()-]*(?: build ?\d+)?)",
+    r"(?<![A-Za-z0-9+_.-])(?:(?P<first>[A-Za-z][A-Za-z0-9+-]*+) )?"
+    r"(?P<model>(?:\d|[A-Za-z][A-Za-z+_-]*+\d)[A-Za-z0-9+_-]*+)"
+    r"(?:\s++(?:firmware|fw))?(?:\s++version)?\s++"
+    r"v?(?P<version>\d++(?:[._]\d++)++[A-Za-z0-9._()-]*+(?: build ?\d++)?)",
     re.I,
 )
+_HAS_LETTER = re.compile(r"[A-Za-z]")
 # what makes a named version a fix, not a vulnerable one ("fixed in", "upgrade to", ...)
 _FIX_CONTEXT = re.compile(
     r"(?:fix(?:ed|es)?|patch(?:ed)?|resolv(?:ed|es)|address(?:ed|es)|upgrad(?:e|ing)|"
@@ -84,6 +89,8 @@ def named_versions(text: str) -> frozenset[NamedPair]:
     out: set[NamedPair] = set()
     text = text or ""
     for m in _NAMED.finditer(text):
+        if not _HAS_LETTER.search(m.group("model")):  # "in 2024 1.2.3": no model named
+            continue
         if _FIX_CONTEXT.search(text[max(0, m.start() - 40):m.start()]):
             continue
         if _THEN_VERSION.match(text, m.end()):  # "TL-ER5120G 4.0 2.0.0 Build": a revision
