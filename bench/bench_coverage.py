@@ -37,6 +37,10 @@ def main() -> int:
     print("hand-labelled:", quality())
     for part in ("all", "tuning", "held-out"):
         print(f"oracle {part}:", quality("--oracle", "--part", part))
+    t = time.perf_counter()
+    pairs = subprocess.run([PY, str(ROOT / "scripts" / "description_oracle.py")],
+                           capture_output=True, text=True, cwd=ROOT, check=True)
+    print(f"{pairs.stdout.strip()} ({time.perf_counter() - t:.2f} s wall)")
     data = ROOT / "src" / "routerwatch" / "kb" / "data"
     bundle = next(data.glob("starter-*.rwkb.xz"))
     print(f"starter bundle {bundle.name}: {bundle.stat().st_size / 1024:.0f} KiB")
@@ -51,12 +55,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "ROUTERWATCH_DB": f"sqlite:///{tmp}/kb.db"}
         subprocess.run([str(exe), "check", "Cisco RV320"], env=env, capture_output=True)
-        walls = []
+        walls, cpus = [], []
         for _ in range(5):
             t = time.perf_counter()
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             subprocess.run([str(exe), "check", "Cisco RV320", "--firmware", "1.4.2.17"],
                            env=env, capture_output=True, check=True)
             walls.append(time.perf_counter() - t)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         json_walls = []
         for _ in range(5):
             t = time.perf_counter()
@@ -64,8 +71,10 @@ def main() -> int:
                             "--format", "json"], env=env, capture_output=True)
             json_walls.append(time.perf_counter() - t)
     walls.sort()
+    cpus.sort()
     json_walls.sort()
-    print(f"check wall: median {walls[2]:.2f} s, best {walls[0]:.2f} s (5 runs, warm KB)")
+    print(f"check wall: median {walls[2]:.2f} s, best {walls[0]:.2f} s (5 runs, warm KB); "
+          f"CPU median {cpus[2]:.2f} s; load average {os.getloadavg()[0]:.1f}")
     print(f"check --format json (joined + coverage): median {json_walls[2]:.2f} s, "
           f"best {json_walls[0]:.2f} s (5 runs)")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
