@@ -53,6 +53,11 @@ def test_demo_writes_every_report_quickly(tmp_path: Path) -> None:
     overview = (out / "fleet" / "dashboard.html").read_text(encoding="utf-8")
     assert "dashboard overview saved to" in result.output
     assert "Log in" not in overview and "TP-Link" in overview, overview[:2000]
+    # ... and a real agent, enrolled with a one-time token, whose recorded home gateway is a
+    # lab router: it probed it and the server holds what it found under the agent's site
+    flat = " ".join(result.output.split())
+    assert "agent demo-laptop enrolled for site home-office" in flat, flat[-1500:]
+    assert "delivered the result: TP-Link" in flat, flat[-1500:]
     assert "step skipped" not in result.output
     keys = [a.key for a in report.assessments]
     assert len(keys) == len(set(keys)), "two hosts of one scan share a device key"

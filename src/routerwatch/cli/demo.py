@@ -71,7 +71,8 @@ def demo(
 
     Then it shows the other front ends on the same core: a bulk assessment of a generated
     Shodan + masscan dataset into Parquet tables (bulk/; --no-bulk skips it) and a real fleet
-    server on 127.0.0.1 with this scan uploaded to it and its dashboard's overview page saved
+    server on 127.0.0.1 with this scan uploaded to it, its dashboard's overview page saved and
+    one enrolled agent that probes its (recorded) home gateway, a lab router, and reports it
     (fleet/; --no-fleet skips it).
 
     The ban-readiness section uses the lab's example inventory, exceptions register and
@@ -137,22 +138,22 @@ def demo(
                 )
         finally:
             bar.finish()
+        print_table(report, console, shown=already_warned())
+        _score(report, devices)
+        output.mkdir(parents=True, exist_ok=True)
+        for fmt in DEMO_FORMATS:
+            try:
+                path = write(report, fmt, output)
+            except (ReportError, OSError) as exc:
+                fail(f"cannot write the {fmt} report: {exc}", RUNTIME)
+            console.print(f"wrote {fmt:<9} {path}")
+        kb_url = db_url(db)
+        if not no_bulk:
+            _bulk_step(output, kb_url, engines)
+        if not no_fleet:  # the lab still runs: the agent's "gateway" is one of its routers
+            _fleet_step(report, output, kb_url, _agent_gateway(devices))
     finally:
         lab.stop()
-    print_table(report, console, shown=already_warned())
-    _score(report, devices)
-    output.mkdir(parents=True, exist_ok=True)
-    for fmt in DEMO_FORMATS:
-        try:
-            path = write(report, fmt, output)
-        except (ReportError, OSError) as exc:
-            fail(f"cannot write the {fmt} report: {exc}", RUNTIME)
-        console.print(f"wrote {fmt:<9} {path}")
-    kb_url = db_url(db)
-    if not no_bulk:
-        _bulk_step(output, kb_url, engines)
-    if not no_fleet:
-        _fleet_step(report, output, kb_url)
     took = time.monotonic() - started
     console.print(f"demo finished in {took:.1f} s; open {output / 'routerwatch-report.html'}")
     if took > 60:
@@ -172,13 +173,23 @@ def _bulk_step(output: Path, kb_url: str, engines: Engines) -> None:
     console.print(line, highlight=False)
 
 
-def _fleet_step(report: Report, output: Path, kb_url: str) -> None:
-    """The fleet server (`routerwatch serve`) on loopback, with this scan uploaded to it."""
+def _agent_gateway(devices: Sequence[LabDevice]) -> str | None:
+    """The lab router the demo's agent takes for its home gateway: a TP-Link one (the
+    vendor of most US home routers) when the lab has one."""
+    routers = [d for d in devices if d.identity is not None]
+    tplink = [d for d in routers if (d.identity.vendor or "") == "TP-Link"]  # type: ignore[union-attr]
+    chosen = (tplink or routers or list(devices))
+    return chosen[0].address if chosen else None
+
+
+def _fleet_step(report: Report, output: Path, kb_url: str, gateway: str | None) -> None:
+    """The fleet server (`routerwatch serve`) on loopback, with this scan uploaded to it and
+    one enrolled agent's round against ``gateway``."""
     from routerwatch.report import to_dict
     from routerwatch.server.demo import FleetDemoError, fleet_step
 
     try:
-        fleet = fleet_step(to_dict(report), output / "fleet", kb_url)
+        fleet = fleet_step(to_dict(report), output / "fleet", kb_url, gateway=gateway)
     except (FleetDemoError, OSError) as exc:
         warn(f"fleet step skipped: {exc}")
         return

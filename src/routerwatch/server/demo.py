@@ -5,14 +5,19 @@ folder, the demo's knowledge base), creates an operator token and a dashboard us
 demo's report through the same client `scan --upload` uses, reads back the inventory and the
 event log over the REST API, logs into the web dashboard as a browser would (CSRF token, session
 cookie) and saves its fleet overview page, and stops the server with SIGTERM (its graceful
-shutdown). Nothing leaves loopback.
+shutdown). With a ``gateway`` (a lab router's loopback address) it also enrols a real
+`routerwatch agent` for a "home-office" site and runs one agent round: the agent finds its
+"default gateway" in recorded `ip`/`nmcli` outputs written here (never the machine's real
+gateway), probes it and delivers the result. Nothing leaves loopback.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -39,12 +44,14 @@ class FleetDemo:
     events: dict[str, int]
     database: Path
     dashboard: Path | None = None
+    agent: str | None = None  # what the enrolled agent's round did, one line
 
     def line(self) -> str:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.events.items()))
         return (f"fleet server at {self.url}: {self.devices} devices in the inventory; "
                 f"events: {kinds or 'none'} (database {self.database})"
-                + (f"; dashboard overview saved to {self.dashboard}" if self.dashboard else ""))
+                + (f"; dashboard overview saved to {self.dashboard}" if self.dashboard else "")
+                + (f"\n{self.agent}" if self.agent else ""))
 
 
 def _free_port() -> int:
@@ -54,8 +61,13 @@ def _free_port() -> int:
         return port
 
 
-def _token(db_url: str) -> tuple[str, str]:
-    """An operator API token and the password of the dashboard user ``demo`` (both fresh)."""
+AGENT_SITE = "home-office"
+
+
+def _token(db_url: str) -> tuple[str, str, str]:
+    """An operator API token, the password of the dashboard user ``demo`` and a one-time
+    agent enrolment token for the site "home-office" (all fresh)."""
+    from routerwatch.server.agents import create_enrolment
     from routerwatch.server.auth import create_token
     from routerwatch.server.store import FleetStore
     from routerwatch.server.web.accounts import create_user
@@ -67,9 +79,62 @@ def _token(db_url: str) -> tuple[str, str]:
             org_id = store.ensure_org(conn, "demo")
             made = create_token(conn, org_id, "demo", "operator", expires_in=timedelta(hours=1))
             create_user(conn, org_id, "demo", password, "operator")
+            enrolment = create_enrolment(conn, store, org_id, AGENT_SITE, "agent",
+                                         expires_in=timedelta(hours=1))
     finally:
         store.close()
-    return str(made.token), password
+    return str(made.token), password, enrolment.token
+
+
+def _recorded_home(folder: Path, gateway: str) -> Path:
+    """Recorded Linux outputs (`ip -j route/neigh`, `nmcli`) of a laptop at home whose
+    default gateway is the lab router ``gateway``; the agent reads these, not the OS."""
+    folder.mkdir(parents=True, exist_ok=True)
+    route = [{"dst": "default", "gateway": gateway, "dev": "wlan0", "protocol": "dhcp",
+              "metric": 600, "flags": []}]
+    neigh = [{"dst": gateway, "dev": "wlan0", "lladdr": "02:00:5e:10:00:01",
+              "state": ["REACHABLE"]}]
+    (folder / "ip_-j_route_show_default.txt").write_text(json.dumps(route))
+    (folder / f"ip_-j_neigh_show_{gateway}.txt").write_text(json.dumps(neigh))
+    (folder / "nmcli_-t_-f_active_ssid_dev_wifi.txt").write_text("yes:demo-home\n")
+    return folder
+
+
+def _agent_step(url: str, enrol_token: str, gateway: str, folder: Path, kb_url: str | None,
+                headers: dict[str, str]) -> str:
+    """Enrol a `routerwatch agent` and run one round against the lab router ``gateway``."""
+    home = folder / "agent"
+    shutil.rmtree(home, ignore_errors=True)
+    env = dict(os.environ, ROUTERWATCH_HOME=str(home))
+
+    def agent(*args: str) -> dict[str, Any]:
+        try:
+            done = subprocess.run([sys.executable, "-m", "routerwatch", "agent", *args,
+                                   "--json"], env=env, capture_output=True, text=True,
+                                  timeout=120)
+        except subprocess.TimeoutExpired:
+            raise FleetDemoError(f"agent {args[0]} did not finish in 120 s") from None
+        try:
+            out: dict[str, Any] = json.loads(done.stdout)
+        except ValueError:
+            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise FleetDemoError(f"agent {args[0]} failed: {tail}") from None
+        return out
+
+    agent("enroll", url, enrol_token, "--name", "demo-laptop")
+    extra = ["--db", kb_url] if kb_url else []
+    rounds = agent("run-once", "--recorded", str(_recorded_home(home / "recorded", gateway)),
+                   "--os", "linux", *extra)
+    if not rounds.get("probed") or rounds.get("error"):
+        raise FleetDemoError(f"the agent's round failed: {rounds.get('error') or rounds}")
+    page = httpx.get(url + "/api/v1/devices", params={"site": AGENT_SITE, "limit": 5},
+                     headers=headers, timeout=10)
+    page.raise_for_status()
+    items = page.json().get("items", [])
+    seen = ", ".join(" ".join(str(d.get(k) or "") for k in ("vendor", "model", "firmware")
+                              ).strip() or "unidentified" for d in items) or "nothing yet"
+    return (f"agent demo-laptop enrolled for site {AGENT_SITE}, found its gateway {gateway} "
+            f"(recorded `ip` output), probed it and delivered the result: {seen}")
 
 
 def _dashboard(url: str, password: str, target: Path) -> Path:
@@ -122,15 +187,16 @@ def _events(url: str, headers: dict[str, str]) -> dict[str, int]:
 
 
 def fleet_step(report_dict: dict[str, Any], folder: Path, kb_url: str | None,
-               *, timeout: float = 30.0) -> FleetDemo:
-    """Run the server, upload ``report_dict`` (a report document), read back what it holds."""
+               *, timeout: float = 30.0, gateway: str | None = None) -> FleetDemo:
+    """Run the server, upload ``report_dict`` (a report document), read back what it holds;
+    with ``gateway`` (a running lab router's loopback address), one enrolled agent's round."""
     from routerwatch.server.client import UploadError, upload_report
 
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "fleet.db"
     database.unlink(missing_ok=True)  # each demo run starts a fresh fleet
     db_url = f"sqlite:///{database}"
-    token, password = _token(db_url)
+    token, password, enrol_token = _token(db_url)
     port = _free_port()
     url = f"http://{HOST}:{port}"
     cmd = [sys.executable, "-m", "routerwatch", "serve", "--host", HOST, "--port", str(port),
@@ -153,6 +219,8 @@ def fleet_step(report_dict: dict[str, Any], folder: Path, kb_url: str | None,
             total = int(devices.json().get("total", len(devices.json().get("items", []))))
             events = _events(url, headers)
             dashboard = _dashboard(url, password, folder / "dashboard.html")
+            agent = (_agent_step(url, enrol_token, gateway, folder, kb_url, headers)
+                     if gateway else None)
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             raise FleetDemoError(f"the fleet server's API answered badly: {exc}") from None
     finally:
@@ -164,4 +232,4 @@ def fleet_step(report_dict: dict[str, Any], folder: Path, kb_url: str | None,
             proc.wait()
         log.close()
     return FleetDemo(url=url, devices=total, events=events, database=database,
-                     dashboard=dashboard)
+                     dashboard=dashboard, agent=agent)
