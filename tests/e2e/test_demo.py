@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -58,6 +59,12 @@ def test_demo_writes_every_report_quickly(tmp_path: Path) -> None:
     flat = " ".join(result.output.split())
     assert "agent demo-laptop enrolled for site home-office" in flat, flat[-1500:]
     assert "delivered the result: TP-Link" in flat, flat[-1500:]
+    # ... and an alert rule whose signed webhooks reached a receiver on loopback, every one
+    # of the critical compromise events, each signature checked
+    found = re.search(r"alerts: rule 'compromise' sent (\d+) signed webhook deliveries "
+                      r"\(HMAC verified\) for (\d+) of (\d+) critical", flat)
+    assert found is not None, flat[-1500:]
+    assert int(found.group(2)) == int(found.group(3)) > 0
     assert "step skipped" not in result.output
     keys = [a.key for a in report.assessments]
     assert len(keys) == len(set(keys)), "two hosts of one scan share a device key"

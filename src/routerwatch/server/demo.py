@@ -8,7 +8,10 @@ cookie) and saves its fleet overview page, and stops the server with SIGTERM (it
 shutdown). With a ``gateway`` (a lab router's loopback address) it also enrols a real
 `routerwatch agent` for a "home-office" site and runs one agent round: the agent finds its
 "default gateway" in recorded `ip`/`nmcli` outputs written here (never the machine's real
-gateway), probes it and delivers the result. Nothing leaves loopback.
+gateway), probes it and delivers the result. Before the upload it sets up an alert rule
+(compromise indicators, critical) with a signed webhook channel whose receiver runs here on
+127.0.0.1, and checks the HMAC signature of every delivery that arrives. Nothing leaves
+loopback.
 """
 
 from __future__ import annotations
@@ -45,12 +48,14 @@ class FleetDemo:
     database: Path
     dashboard: Path | None = None
     agent: str | None = None  # what the enrolled agent's round did, one line
+    alerts: str | None = None  # what the webhook receiver got, one line
 
     def line(self) -> str:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.events.items()))
         return (f"fleet server at {self.url}: {self.devices} devices in the inventory; "
                 f"events: {kinds or 'none'} (database {self.database})"
                 + (f"; dashboard overview saved to {self.dashboard}" if self.dashboard else "")
+                + (f"\n{self.alerts}" if self.alerts else "")
                 + (f"\n{self.agent}" if self.agent else ""))
 
 
@@ -65,7 +70,7 @@ AGENT_SITE = "home-office"
 
 
 def _token(db_url: str) -> tuple[str, str, str]:
-    """An operator API token, the password of the dashboard user ``demo`` and a one-time
+    """An admin API token, the password of the dashboard user ``demo`` and a one-time
     agent enrolment token for the site "home-office" (all fresh)."""
     from routerwatch.server.agents import create_enrolment
     from routerwatch.server.auth import create_token
@@ -77,13 +82,79 @@ def _token(db_url: str) -> tuple[str, str, str]:
     try:
         with store.write() as conn:
             org_id = store.ensure_org(conn, "demo")
-            made = create_token(conn, org_id, "demo", "operator", expires_in=timedelta(hours=1))
+            # admin: the demo also sets up an alert rule and its channel
+            made = create_token(conn, org_id, "demo", "admin", expires_in=timedelta(hours=1))
             create_user(conn, org_id, "demo", password, "operator")
             enrolment = create_enrolment(conn, store, org_id, AGENT_SITE, "agent",
                                          expires_in=timedelta(hours=1))
     finally:
         store.close()
     return str(made.token), password, enrolment.token
+
+
+class _Receiver:
+    """A webhook receiver on 127.0.0.1 (a thread): keeps each delivery's headers and body."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.got: list[tuple[dict[str, str], bytes]] = []
+        got = self.got
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                size = min(int(self.headers.get("Content-Length") or 0), 1 << 22)
+                got.append(({k: v for k, v in self.headers.items()}, self.rfile.read(size)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer((HOST, 0), Handler)
+        self.url = f"http://{HOST}:{self.server.server_address[1]}/hooks/routerwatch"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _alert_rule(url: str, headers: dict[str, str], receiver: _Receiver, secret: str) -> None:
+    """A signed webhook channel to ``receiver`` and a rule: compromise indicators, critical."""
+    channel = httpx.post(url + "/api/v1/alerts/channels", headers=headers, timeout=10, json={
+        "kind": "webhook", "name": "demo-soc", "url": receiver.url, "secret": secret})
+    channel.raise_for_status()
+    rule = httpx.post(url + "/api/v1/alerts/rules", headers=headers, timeout=10, json={
+        "name": "compromise", "channels": [channel.json()["id"]],
+        "match": {"types": ["indicator.new"], "min_severity": "critical"}})
+    rule.raise_for_status()
+
+
+def _alerts_received(receiver: _Receiver, secret: str, expected: int, wait: float) -> str:
+    """Wait for the deliveries of ``expected`` events; check every signature."""
+    from routerwatch.server.alerts.render import verify
+
+    deadline = time.monotonic() + wait
+    events: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        events = [e for _h, body in list(receiver.got)
+                  for e in json.loads(body).get("events", [])]
+        if len(events) >= expected:
+            break
+        time.sleep(0.2)
+    signed = sum(1 for h, body in receiver.got if verify(
+        secret, h.get("X-Routerwatch-Timestamp", ""), body,
+        h.get("X-Routerwatch-Signature", "")))
+    if signed != len(receiver.got):
+        raise FleetDemoError(f"{len(receiver.got) - signed} webhook deliveries failed the "
+                             "HMAC check")
+    names = sorted({str((e.get("data") or {}).get("rule") or e.get("type")) for e in events})
+    return (f"alerts: rule 'compromise' sent {len(receiver.got)} signed webhook deliveries "
+            f"(HMAC verified) for {len(events)} of {expected} critical indicator.new events to "
+            f"a receiver on {receiver.url.split('/hooks')[0]}"
+            + (f" ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})" if names else ""))
 
 
 def _recorded_home(folder: Path, gateway: str) -> Path:
@@ -205,13 +276,19 @@ def fleet_step(report_dict: dict[str, Any], folder: Path, kb_url: str | None,
         cmd += ["--kb-db", kb_url]
     log = (folder / "server.log").open("wb")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+    receiver = _Receiver()
+    secret = secrets.token_urlsafe(24)
+    headers = {"Authorization": f"Bearer {token}"}
     try:
         _wait_healthy(url, proc, time.monotonic() + timeout)
+        try:
+            _alert_rule(url, headers, receiver, secret)
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            raise FleetDemoError(f"cannot set up the demo's alert rule: {exc}") from None
         try:
             upload_report(report_dict, url, token, site="lab", kind="scan")
         except UploadError as exc:
             raise FleetDemoError(str(exc)) from None
-        headers = {"Authorization": f"Bearer {token}"}
         try:
             devices = httpx.get(url + "/api/v1/devices", params={"limit": 1}, headers=headers,
                                 timeout=10)
@@ -219,11 +296,17 @@ def fleet_step(report_dict: dict[str, Any], folder: Path, kb_url: str | None,
             total = int(devices.json().get("total", len(devices.json().get("items", []))))
             events = _events(url, headers)
             dashboard = _dashboard(url, password, folder / "dashboard.html")
+            # the server rates a compromise indicator critical: one event per host and rule
+            critical = sum(len({i.get("rule") for i in h.get("indicators", [])
+                                if i.get("kind") == "compromise"})
+                           for h in report_dict.get("hosts", []))
+            alerts = _alerts_received(receiver, secret, critical, 10.0) if critical else None
             agent = (_agent_step(url, enrol_token, gateway, folder, kb_url, headers)
                      if gateway else None)
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             raise FleetDemoError(f"the fleet server's API answered badly: {exc}") from None
     finally:
+        receiver.close()
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=15)
@@ -232,4 +315,4 @@ def fleet_step(report_dict: dict[str, Any], folder: Path, kb_url: str | None,
             proc.wait()
         log.close()
     return FleetDemo(url=url, devices=total, events=events, database=database,
-                     dashboard=dashboard, agent=agent)
+                     dashboard=dashboard, agent=agent, alerts=alerts)
