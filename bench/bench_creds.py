@@ -1,6 +1,6 @@
 """Credentialed reads (issue 17): firmware known, and the headline's possible -> affected.
 
-Starts the credentialed lab (routerwatch.lab.credlab) on 127.44.2.x, stores the owner's
+Starts the credentialed lab (routerwatch.lab.credlab) on 127.54.2.x, stores the owner's
 credentials for every device that has a login service routerwatch reads (through the real
 `routerwatch creds add`, file backend, passphrase from the environment), then runs
 `routerwatch scan` as a whole process twice — with --no-creds and with --creds — and compares:
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-BASE = "127.44.2.0"
+BASE = "127.54.2.0"
 PASSPHRASE = "bench-creds-passphrase"
 
 

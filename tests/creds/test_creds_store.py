@@ -83,8 +83,10 @@ def test_auto_backend_falls_back_to_the_file_without_a_real_keyring(tmp_path: Pa
 
 
 def test_validation_names_the_problem() -> None:
-    with pytest.raises(CredentialError, match=r"TP-Link web API .* not supported yet"):
-        _cred(kind="http-tplink")
+    with pytest.raises(CredentialError, match=r"ASUS web API .* not supported yet"):
+        _cred(kind="http-asus")
+    with pytest.raises(CredentialError, match="http-tplink needs a password"):
+        _cred(kind="http-tplink", password=None)
     with pytest.raises(CredentialError, match="exactly one --device or --site"):
         Binding()
     with pytest.raises(CredentialError, match="not an IP address or device key"):
