@@ -58,6 +58,7 @@ def _score(report: dict[str, Any], truth: dict[str, dict[str, Any]]) -> dict[str
     known = right = 0
     affected = possible = kev_affected = kb_only = 0
     rows = []
+    kev: dict[tuple[str, str], str] = {}
     for addr, t in truth.items():
         a = by_addr.get(addr)
         fw = a["identity"].get("firmware") if a else None
@@ -75,7 +76,10 @@ def _score(report: dict[str, Any], truth: dict[str, dict[str, Any]]) -> dict[str
         possible += n_pos
         kev_affected += n_kev
         rows.append((t["profile"], fw, ok, n_aff, n_pos, n_kev))
-    return {"known": known, "right": right, "devices": len(truth), "affected": affected,
+        for f in finds:
+            if f.get("kev"):
+                kev[(t["profile"], str(f.get("cve") or f.get("id")))] = f["status"]
+    return {"kev_status": kev, "known": known, "right": right, "devices": len(truth), "affected": affected,
             "possible": possible, "kev_affected": kev_affected, "kb_only": kb_only,
             "rows": rows}
 
@@ -163,13 +167,19 @@ def main() -> int:
           f"{a['possible']} (with version data in the KB: {b['possible'] - b['kb_only']} -> "
           f"{a['possible'] - a['kb_only']}), KEV affected {b['kev_affected']} -> "
           f"{a['kev_affected']}")
+    changed = sorted((k, b["kev_status"].get(k, "-"), v) for k, v in a["kev_status"].items()
+                     if b["kev_status"].get(k) != v)  # fmt: skip
+    for (prof, cve), was, now in changed:
+        print(f"KEV {cve} on {prof}: {was} -> {now}")
     return 0 if a["right"] * 5 >= 4 * a["devices"] and not leaked else 1
 
 
 def _read(req: Any) -> bool:
     from routerwatch.creds.collectors.routeros import RouterOsCollector
     from routerwatch.creds.collectors.snmpv3 import OIDS
+    from routerwatch.creds.collectors.netgear import NetgearCollector
     from routerwatch.creds.collectors.ssh import SshCollector
+    from routerwatch.creds.collectors.tplink import LOGIN_STEPS, TplinkCollector
     from routerwatch.creds.collectors.tr064 import ACTIONS
 
     if req.protocol == "ssh":
@@ -183,6 +193,10 @@ def _read(req: Any) -> bool:
             return True
         return any(req.what.endswith(f":{s[:-1]}:1#{a}") or req.what.endswith(f"{s}#{a}")
                    for s, a in ACTIONS) or req.what.split()[-1].split("#")[-1] in ("",)
+    if req.protocol == "http-tplink":  # the logout ends the session, changes no setting
+        return req.what in TplinkCollector.ALLOWLIST or req.what in LOGIN_STEPS
+    if req.protocol == "http-netgear":
+        return req.what in NetgearCollector.ALLOWLIST
     return False
 
 

@@ -102,7 +102,8 @@ def test_every_protocol_reads_the_true_firmware(reads: dict[str, Any]) -> None:
         assert same("firmware", merged.firmware, d.identity.firmware), d.profile_id
         assert merged.model and same("model", merged.model, d.identity.model or ""), d.profile_id
         assert merged.evidence[0].source.startswith("read over ")
-    assert protocols == {"ssh", "routeros", "snmpv3", "tr064", "http-tplink", "http-netgear"}
+    assert protocols == {"ssh", "routeros", "snmpv3", "tr064", "http-tplink", "http-netgear",
+                         "http-asus"}
     ax55 = reads["reads"][next(d.address for d in reads["devices"]
                                if d.profile_id.startswith("asus-rt-ax55"))]  # fmt: skip
     assert ax55.facts[0].source == "read over SSH as admin"

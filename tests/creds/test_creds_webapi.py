@@ -1,6 +1,7 @@
-"""The vendor web API collectors (TP-Link: tplinkrouterc6u, NETGEAR: pynetgear) against the
-credentialed lab on 127.54.5.x / 127.54.6.x: the Archer AX21 answers the encrypted LuCI login
-(RSA + AES) and the R7000 the SOAP API, and both servers record every request they get."""
+"""The vendor web API collectors (TP-Link: tplinkrouterc6u, NETGEAR: pynetgear, ASUS:
+asusrouter) against the credentialed lab on 127.54.5-7.x: the Archer AX21 answers the encrypted
+LuCI login (RSA + AES), the R7000 the SOAP API, the RT-AX88U login.cgi/appGet.cgi, and every
+server records every request it gets."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 
 from routerwatch.cli.main import app
 from routerwatch.creds.collect import collect
+from routerwatch.creds.collectors.asus import AsusCollector
 from routerwatch.creds.collectors.netgear import NetgearCollector
 from routerwatch.creds.collectors.tplink import LOGIN_STEPS, TplinkCollector, call_key
 from routerwatch.creds.model import Binding, Credential
@@ -25,7 +27,7 @@ from routerwatch.scan.scope import parse_scope
 
 BASE = "127.54.5.0"
 SCOPE = parse_scope(["127.54.5.0/24"])
-WEB = ("http-tplink", "http-netgear")
+WEB = ("http-tplink", "http-netgear", "http-asus")
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +77,11 @@ def test_each_web_api_reads_the_true_identity(lab: CredLab) -> None:
     r7000 = got[next(d.address for d in devices if "http-netgear" in d.services)].facts[0]
     assert r7000.source == "read over the NETGEAR SOAP API as admin"
     assert r7000.serial == "4M31575A0B1C2"
+    ax88u = got[next(d.address for d in devices if "http-asus" in d.services)].facts[0]
+    assert ax88u.source == "read over the ASUS web API as admin"
+    assert ax88u.firmware == "3.0.0.4.388_24243"  # extendno's "-g<commit>" dropped, as over SSH
+    assert ("misc_http_x", "0") in ax88u.settings and ("wan0_dns", "198.51.100.1 198.51.100.2"
+                                                       ) in ax88u.settings
 
 
 def test_only_allowlisted_reads_reach_the_web_apis(lab: CredLab) -> None:
@@ -100,7 +107,12 @@ def test_only_allowlisted_reads_reach_the_web_apis(lab: CredLab) -> None:
         ("call", "WANIPConnection:1 GetInfo"),
     ]
     assert {r.what for r in netgear} <= NetgearCollector.ALLOWLIST
+    asus = [r for r in seen if r.protocol == "http-asus"]
+    assert [r.what for r in asus][0] == "login.cgi" and asus[-1].what == "Logout.asp"
+    assert {r.what for r in asus} <= AsusCollector.ALLOWLIST
+    assert all(r.what.startswith("appGet.cgi nvram_get(") for r in asus[1:-1])
     assert all(r.ok for r in seen if r.kind == "login")
+    assert len([r for r in seen if r.kind == "login"]) == 3
 
 
 def test_a_write_call_is_refused_before_it_is_sent(
@@ -111,8 +123,12 @@ def test_a_write_call_is_refused_before_it_is_sent(
     import pynetgear
     from tplinkrouterc6u import TplinkRouter
 
+    from routerwatch.creds.collectors import asus
+
     monkeypatch.setattr(TplinkRouter, "get_ipv4_status", lambda self: self.reboot())
     monkeypatch.setattr(pynetgear.Netgear, "get_wan_ip_con_info", lambda self: self.reboot())
+    # asusrouter's own reboot is an applyapp.cgi action (rc_service=reboot)
+    monkeypatch.setattr(asus, "HOOK", "hook=nvram_get(productid);nvram_set(misc_http_x)")
     devices = _web(lab)
     lab.log.clear()
     got = _run(lab, [_cred(d) for d in devices], devices)
@@ -120,9 +136,9 @@ def test_a_write_call_is_refused_before_it_is_sent(
         (note,) = got[d.address].notes
         assert ", refused): " in note and "is not an allowlisted read call; not sent" in note
     whats = [r.what for r in lab.log.snapshot()]
-    assert not [w for w in whats if "reboot" in w.lower()], whats
-    # the TP-Link session is still closed after the refusal (logout is in the finally)
-    assert "admin/system?form=logout&operation=write" in whats
+    assert not [w for w in whats if "reboot" in w.lower() or "nvram_set" in w], whats
+    # the TP-Link and ASUS sessions are still closed after the refusal
+    assert "admin/system?form=logout&operation=write" in whats and "Logout.asp" in whats
     assert call_key("admin/system?form=reboot", "operation=write") not in (
         TplinkCollector.ALLOWLIST)
 
@@ -150,12 +166,21 @@ def test_wrong_password_is_one_attempt_and_a_note(lab: CredLab) -> None:
     # pynetgear alone would re-try, then fall back to login v1: one SOAPLogin, nothing else
     assert [(r.kind, r.what, r.ok) for r in lab.log.snapshot()] == [
         ("login", "DeviceConfig:1 SOAPLogin", False)]
-    for secret in ("guess-1", "guess-2"):
+    ax88u = next(d for d in devices if "http-asus" in d.services)
+    lab.log.clear()
+    got = _run(lab, [_cred(ax88u, "guess-3")], [ax88u])
+    assert got[ax88u.address].notes == [
+        f"credentialed read ({ax88u.profile_id}, auth): ASUS web API: login as admin refused "
+        "(wrong password)"]
+    assert [(r.kind, r.what, r.ok) for r in lab.log.snapshot()] == [
+        ("login", "login.cgi", False)]
+    for secret in ("guess-1", "guess-2", "guess-3"):
         assert not any(secret in n for r in got.values() for n in r.notes)
 
 
 def test_locked_and_unreachable_are_notes() -> None:
     over = {"tplink-archer-ax21-v3-old": {"http-tplink": {"lockout_after": 1}},
+            "asus-rt-ax88u-current": {"http-asus": {"lockout_after": 1}},
             "netgear-r7000-old": {"http-netgear": {"port": 5001}}}
     with CredLab(base="127.54.6.0", overrides=over) as small:
         devices = _web(small)
@@ -163,10 +188,14 @@ def test_locked_and_unreachable_are_notes() -> None:
         r7000 = next(d for d in devices if "http-netgear" in d.services)
         scope = parse_scope(["127.54.6.0/24"])
         hints = {d.address: _hint(d) for d in devices}
-        collect(scope, [_cred(ax21, "guess")], {ax21.address: hints[ax21.address]}, timeout=5)
+        ax88u = next(d for d in devices if "http-asus" in d.services)
+        collect(scope, [_cred(ax21, "guess"), _cred(ax88u, "guess")], hints, timeout=5)
         closed = Credential(name="closed", kind="http-netgear", port=5000, user="admin",
                             binding=Binding(device=r7000.address), password="x")
-        got = collect(scope, [_cred(ax21), closed], hints, timeout=5)
+        got = collect(scope, [_cred(ax21), _cred(ax88u), closed], hints, timeout=5)
+        assert got[ax88u.address].notes == [
+            f"credentialed read ({ax88u.profile_id}, locked): ASUS web API: logins are blocked "
+            "for a while after failed attempts"]
         assert got[ax21.address].notes == [
             f"credentialed read ({ax21.profile_id}, locked): TP-Link web API: login blocked "
             "after too many failed attempts"]

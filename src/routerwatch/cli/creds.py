@@ -58,7 +58,7 @@ def add(
     name: str = typer.Argument(..., help="A name for the credential (used by list/remove)."),
     kind: str = typer.Option(
         ..., "--kind", "-k", help="ssh, snmpv3, routeros (MikroTik API), tr064 (AVM), http-tplink (TP-Link web "
-        "API) or http-netgear (NETGEAR SOAP API)."
+        "API), http-netgear (NETGEAR SOAP API) or http-asus (ASUS web API)."
     ),
     device: str | None = typer.Option(
         None, "--device", help="The device it is for: an IP address or a device key (mac:…)."
@@ -102,7 +102,7 @@ def add(
         got = _secrets(len(labels), labels, stdin)
         auth_key = got[0]
         priv_key = got[1] if len(got) > 1 else None
-    elif kind in ("ssh", "routeros", "tr064", "http-tplink", "http-netgear"):
+    elif kind in ("ssh", "routeros", "tr064", "http-tplink", "http-netgear", "http-asus"):
         password = _secrets(1, ["password"], stdin)[0]
     try:
         cred = Credential(

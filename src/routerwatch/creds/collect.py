@@ -27,13 +27,14 @@ def collectors() -> dict[str, type[Collector]]:
     from routerwatch.creds.collectors.routeros import RouterOsCollector
     from routerwatch.creds.collectors.snmpv3 import Snmpv3Collector
     from routerwatch.creds.collectors.ssh import SshCollector
+    from routerwatch.creds.collectors.asus import AsusCollector
     from routerwatch.creds.collectors.netgear import NetgearCollector
     from routerwatch.creds.collectors.tplink import TplinkCollector
     from routerwatch.creds.collectors.tr064 import Tr064Collector
 
     return {"ssh": SshCollector, "snmpv3": Snmpv3Collector, "routeros": RouterOsCollector,
             "tr064": Tr064Collector, "http-tplink": TplinkCollector,
-            "http-netgear": NetgearCollector}
+            "http-netgear": NetgearCollector, "http-asus": AsusCollector}
 
 
 @dataclass
@@ -101,7 +102,7 @@ async def collect_async(
     redact = _Redact(secrets)
     # filters act only on records logged on that very logger: cover the libraries' children
     prefixes = ("asyncssh", "librouteros", "fritzconnection", "pysnmp", "urllib3", "requests",
-                "tplinkrouterc6u", "pynetgear")
+                "tplinkrouterc6u", "pynetgear", "asusrouter", "aiohttp")
     names = {n for n in logging.root.manager.loggerDict if n.split(".")[0] in prefixes}
     loggers = [logging.getLogger(n) for n in sorted(names | set(prefixes))]
     for lg in loggers:

@@ -7,7 +7,7 @@
 
 Each device is a main-lab profile (its unauthenticated face: web pages, UPnP, banners) plus
 the login services it really has, from ``lab/creds/devices.yaml``: SSH (asyncssh server),
-the RouterOS API, an SNMPv3 agent (pysnmp), TR-064 and the TP-Link / NETGEAR web APIs (see
+the RouterOS API, an SNMPv3 agent (pysnmp), TR-064 and the TP-Link / NETGEAR / ASUS web APIs (see
 routerwatch.lab.credservers). A service that takes a port the profile already answers on (a
 banner on 22, the v2c SNMP agent, TR-064 on 49000) replaces that answer; the web API servers
 answer their API paths and leave every other request of that port to the profile's own site.
@@ -31,6 +31,7 @@ import yaml
 from routerwatch.lab.context import DeviceContext
 from routerwatch.lab.credservers import (
     RequestLog,
+    start_asus,
     start_netgear,
     start_routeros,
     start_snmpv3,
@@ -45,10 +46,11 @@ from routerwatch.models import DeviceIdentity
 __all__ = ["CredLab", "CredLabDevice", "cred_specs"]
 
 DEFAULT_BASE = "127.44.1.0"
-KINDS = ("ssh", "snmpv3", "routeros", "tr064", "http-tplink", "http-netgear")
-_PORTS = {"ssh": 22, "routeros": 8728, "tr064": 49000, "http-tplink": 80, "http-netgear": 5000}
+KINDS = ("ssh", "snmpv3", "routeros", "tr064", "http-tplink", "http-netgear", "http-asus")
+_PORTS = {"ssh": 22, "routeros": 8728, "tr064": 49000, "http-tplink": 80, "http-netgear": 5000,
+          "http-asus": 80}
 #: web API servers that answer the rest of their port from the profile's own site
-_WEB = {"http-tplink": start_tplink, "http-netgear": start_netgear}
+_WEB = {"http-tplink": start_tplink, "http-netgear": start_netgear, "http-asus": start_asus}
 
 
 @dataclass(frozen=True)

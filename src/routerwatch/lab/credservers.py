@@ -751,3 +751,96 @@ def start_netgear(address: str, spec: dict[str, Any], log: RequestLog, ctx: Any 
 
     Handler.ctx, Handler.site = ctx, site
     return _serve(address, int(spec.get("port", 5000)), Handler, "netgear")
+
+
+# ----------------------------------------------------------------------------- ASUS
+
+
+def start_asus(address: str, spec: dict[str, Any], log: RequestLog, ctx: Any = None,
+               site: Any = None) -> ThreadingHTTPServer:  # fmt: skip
+    """The ASUSWRT web API (TCP 80) as asusrouter's ``Connection`` drives it:
+    ``POST /login.cgi`` with ``login_authorization=<base64 user:password>`` -> JSON
+    ``{"asus_token": …}`` + an ``asus_token`` cookie, or ``{"error_status":"3"}`` (wrong
+    credentials), ``{"error_status":"7","remaining_lock_time":…}`` once locked;
+    ``POST /appGet.cgi`` with ``hook=nvram_get(<name>);…`` and the cookie -> JSON of those
+    nvram values from ``spec['nvram']`` (an unset name: ""), ``{"error_status":"2"}``
+    without a valid token; ``Logout.asp`` -> ``{"error_status":"8"}``. Codes and shapes as
+    asusrouter parses them (modules/endpoint/error.py AccessError, connection.py); the rest
+    of the port is the profile's own site."""
+    import base64
+    import json
+    import re
+    from urllib.parse import unquote
+
+    user, password = str(spec["user"]), str(spec["password"])
+    nvram: dict[str, str] = {str(k): str(v) for k, v in (spec.get("nvram") or {}).items()}
+    lockout = _Lockout(spec.get("lockout_after"))
+    tokens: set[str] = set()
+
+    class Handler(_WebApiHandler):
+        server_version = "httpd/2.0"
+
+        def json(self, obj: Any, headers: dict[str, str] | None = None) -> None:
+            self.answer(200, json.dumps(obj).encode(),
+                        {"Content-Type": "application/json;charset=UTF-8", **(headers or {})})
+
+        def token(self) -> str | None:
+            m = re.search(r"asus_token=([0-9A-Za-z]+)", self.headers.get("Cookie") or "")
+            return m.group(1) if m and m.group(1) in tokens else None
+
+        def do_GET(self) -> None:
+            if self.path.partition("?")[0] == "/Logout.asp":
+                self.do_POST()
+            else:
+                self.fallback("GET")
+
+        def do_POST(self) -> None:
+            path = self.path.partition("?")[0]
+            body = unquote(self.body().decode("latin-1"))
+            if path == "/login.cgi":
+                key, _, value = body.partition("=")
+                try:
+                    name, _, given = base64.b64decode(value).decode().partition(":")
+                except ValueError:
+                    name = given = ""
+                ok = (key == "login_authorization" and not lockout.locked and name == user
+                      and secrets.compare_digest(given, password))  # fmt: skip
+                log.add(Request(address, "http-asus", "login", "login.cgi", name, ok))
+                if ok:
+                    token = secrets.token_hex(16)
+                    tokens.add(token)
+                    self.json({"asus_token": token},
+                              {"Set-Cookie": f"asus_token={token}; HttpOnly;"})
+                elif lockout.locked:
+                    self.json({"error_status": "7", "remaining_lock_time": "60"})
+                else:
+                    lockout.fail()
+                    self.json({"error_status": "3"})
+                return
+            if path == "/Logout.asp":
+                token = self.token()
+                log.add(Request(address, "http-asus", "call", "Logout.asp", user if token else ""))
+                tokens.discard(token or "")
+                self.json({"error_status": "8"})
+                return
+            if path != "/appGet.cgi":
+                self.fallback("POST")
+                return
+            token = self.token()
+            items = body.removeprefix("hook=").split(";") if body.startswith("hook=") else []
+            for item in items or [body[:80]]:
+                log.add(Request(address, "http-asus", "call", f"appGet.cgi {item}",
+                                user if token else ""))  # fmt: skip
+            if token is None:
+                self.json({"error_status": "2"})
+                return
+            out: dict[str, str] = {}
+            for item in items:
+                m = re.fullmatch(r"nvram_get\(([A-Za-z0-9_]+)\)", item)
+                if m:
+                    value = nvram.get(m.group(1), "")
+                    out[m.group(1)] = ctx.render_text(value) if ctx else value
+            self.json(out)
+
+    Handler.ctx, Handler.site = ctx, site
+    return _serve(address, int(spec.get("port", 80)), Handler, "asus")
