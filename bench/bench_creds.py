@@ -177,6 +177,7 @@ def main() -> int:
 def _read(req: Any) -> bool:
     from routerwatch.creds.collectors.routeros import RouterOsCollector
     from routerwatch.creds.collectors.snmpv3 import OIDS
+    from routerwatch.creds.collectors.asus import AsusCollector
     from routerwatch.creds.collectors.netgear import NetgearCollector
     from routerwatch.creds.collectors.ssh import SshCollector
     from routerwatch.creds.collectors.tplink import LOGIN_STEPS, TplinkCollector
@@ -197,6 +198,8 @@ def _read(req: Any) -> bool:
         return req.what in TplinkCollector.ALLOWLIST or req.what in LOGIN_STEPS
     if req.protocol == "http-netgear":
         return req.what in NetgearCollector.ALLOWLIST
+    if req.protocol == "http-asus":  # Logout.asp ends the session
+        return req.what in AsusCollector.ALLOWLIST
     return False
 
 
