@@ -79,9 +79,9 @@ def _score(report: dict[str, Any], truth: dict[str, dict[str, Any]]) -> dict[str
         for f in finds:
             if f.get("kev"):
                 kev[(t["profile"], str(f.get("cve") or f.get("id")))] = f["status"]
-    return {"kev_status": kev, "known": known, "right": right, "devices": len(truth), "affected": affected,
-            "possible": possible, "kev_affected": kev_affected, "kb_only": kb_only,
-            "rows": rows}
+    return {"kev_status": kev, "known": known, "right": right, "devices": len(truth),
+            "affected": affected, "possible": possible, "kev_affected": kev_affected,
+            "kb_only": kb_only, "rows": rows}
 
 
 def main() -> int:
@@ -175,10 +175,10 @@ def main() -> int:
 
 
 def _read(req: Any) -> bool:
-    from routerwatch.creds.collectors.routeros import RouterOsCollector
-    from routerwatch.creds.collectors.snmpv3 import OIDS
     from routerwatch.creds.collectors.asus import AsusCollector
     from routerwatch.creds.collectors.netgear import NetgearCollector
+    from routerwatch.creds.collectors.routeros import RouterOsCollector
+    from routerwatch.creds.collectors.snmpv3 import OIDS
     from routerwatch.creds.collectors.ssh import SshCollector
     from routerwatch.creds.collectors.tplink import LOGIN_STEPS, TplinkCollector
     from routerwatch.creds.collectors.tr064 import ACTIONS

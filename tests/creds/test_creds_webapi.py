@@ -108,7 +108,7 @@ def test_only_allowlisted_reads_reach_the_web_apis(lab: CredLab) -> None:
     ]
     assert {r.what for r in netgear} <= NetgearCollector.ALLOWLIST
     asus = [r for r in seen if r.protocol == "http-asus"]
-    assert [r.what for r in asus][0] == "login.cgi" and asus[-1].what == "Logout.asp"
+    assert asus[0].what == "login.cgi" and asus[-1].what == "Logout.asp"
     assert {r.what for r in asus} <= AsusCollector.ALLOWLIST
     assert all(r.what.startswith("appGet.cgi nvram_get(") for r in asus[1:-1])
     assert all(r.ok for r in seen if r.kind == "login")

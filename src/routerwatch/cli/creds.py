@@ -57,8 +57,9 @@ def _secrets(count: int, labels: list[str], stdin: bool) -> list[str]:
 def add(
     name: str = typer.Argument(..., help="A name for the credential (used by list/remove)."),
     kind: str = typer.Option(
-        ..., "--kind", "-k", help="ssh, snmpv3, routeros (MikroTik API), tr064 (AVM), http-tplink (TP-Link web "
-        "API), http-netgear (NETGEAR SOAP API) or http-asus (ASUS web API)."
+        ..., "--kind", "-k",
+        help="ssh, snmpv3, routeros (MikroTik API), tr064 (AVM), http-tplink (TP-Link web API), "
+        "http-netgear (NETGEAR SOAP API) or http-asus (ASUS web API).",
     ),
     device: str | None = typer.Option(
         None, "--device", help="The device it is for: an IP address or a device key (mac:…)."

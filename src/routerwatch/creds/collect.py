@@ -24,11 +24,11 @@ DEFAULT_CONCURRENCY = 16
 
 
 def collectors() -> dict[str, type[Collector]]:
+    from routerwatch.creds.collectors.asus import AsusCollector
+    from routerwatch.creds.collectors.netgear import NetgearCollector
     from routerwatch.creds.collectors.routeros import RouterOsCollector
     from routerwatch.creds.collectors.snmpv3 import Snmpv3Collector
     from routerwatch.creds.collectors.ssh import SshCollector
-    from routerwatch.creds.collectors.asus import AsusCollector
-    from routerwatch.creds.collectors.netgear import NetgearCollector
     from routerwatch.creds.collectors.tplink import TplinkCollector
     from routerwatch.creds.collectors.tr064 import Tr064Collector
 

@@ -728,8 +728,8 @@ def start_netgear(address: str, spec: dict[str, Any], log: RequestLog, ctx: Any 
                     return
                 sid = secrets.token_hex(12)
                 sessions.add(sid)
-                self.soap(f'<m:SOAPLoginResponse xmlns:m="urn:NETGEAR-ROUTER:service:'
-                          f'DeviceConfig:1">\n</m:SOAPLoginResponse>\n', "000",
+                self.soap('<m:SOAPLoginResponse xmlns:m="urn:NETGEAR-ROUTER:service:'
+                          'DeviceConfig:1">\n</m:SOAPLoginResponse>\n', "000",
                           {"Set-Cookie": f"sess_id={sid}; path=/"})  # fmt: skip
                 return
             cookie = self.headers.get("Cookie") or ""
@@ -807,10 +807,9 @@ def start_asus(address: str, spec: dict[str, Any], log: RequestLog, ctx: Any = N
                       and secrets.compare_digest(given, password))  # fmt: skip
                 log.add(Request(address, "http-asus", "login", "login.cgi", name, ok))
                 if ok:
-                    token = secrets.token_hex(16)
-                    tokens.add(token)
-                    self.json({"asus_token": token},
-                              {"Set-Cookie": f"asus_token={token}; HttpOnly;"})
+                    new = secrets.token_hex(16)
+                    tokens.add(new)
+                    self.json({"asus_token": new}, {"Set-Cookie": f"asus_token={new}; HttpOnly;"})
                 elif lockout.locked:
                     self.json({"error_status": "7", "remaining_lock_time": "60"})
                 else:
@@ -818,9 +817,9 @@ def start_asus(address: str, spec: dict[str, Any], log: RequestLog, ctx: Any = N
                     self.json({"error_status": "3"})
                 return
             if path == "/Logout.asp":
-                token = self.token()
-                log.add(Request(address, "http-asus", "call", "Logout.asp", user if token else ""))
-                tokens.discard(token or "")
+                held = self.token()
+                log.add(Request(address, "http-asus", "call", "Logout.asp", user if held else ""))
+                tokens.discard(held or "")
                 self.json({"error_status": "8"})
                 return
             if path != "/appGet.cgi":

@@ -16,6 +16,7 @@ config variables go through the same audit-config rules (AyySSHush ``sshd_authke
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from routerwatch.creds.collectors.interface import CollectError, Collector, Facts, short
@@ -42,7 +43,7 @@ class AsusCollector(Collector):
 
         collector = self
 
-        class GuardedConnection(Connection):  # type: ignore[misc]
+        class GuardedConnection(Connection):
             async def _send_request(self, endpoint: Any, payload: str | None = None,
                                     headers: dict[str, str] | None = None,
                                     request_type: Any = None) -> Any:
@@ -100,10 +101,8 @@ class AsusCollector(Collector):
                 try:
                     _s, _h, content = await conn.async_query(Endpoint.HOOK, HOOK)
                 finally:
-                    try:
+                    with contextlib.suppress(AsusRouterError, OSError):
                         await conn.async_disconnect()
-                    except (AsusRouterError, OSError):
-                        pass
         except CollectError:
             raise
         except AsusRouterAccessError as exc:
@@ -133,10 +132,8 @@ class AsusCollector(Collector):
             raise CollectError("unsupported", f"ASUS web API: {short(str(exc), 80)} (not "
                                "ASUSWRT?)") from None
         finally:
-            try:
+            with contextlib.suppress(Exception):
                 await conn.async_close()
-            except Exception:
-                pass
         nvram = read_json_content(content)
         out = {f"nvram get {k}": str(v if v is not None else "") for k, v in nvram.items()
                if k in ASUSWRT_VARS}  # fmt: skip

@@ -46,7 +46,7 @@ class NetgearCollector(Collector):
 
         collector = self
 
-        class GuardedNetgear(Netgear):  # type: ignore[misc]
+        class GuardedNetgear(Netgear):
             tried = False
 
             def login(self) -> bool:

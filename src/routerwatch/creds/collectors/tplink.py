@@ -71,7 +71,7 @@ class TplinkCollector(Collector):
 
         collector = self
 
-        class GuardedRouter(TplinkRouter):  # type: ignore[misc]
+        class GuardedRouter(TplinkRouter):
             logins = 0
 
             def _try_login(self) -> Any:
