@@ -239,3 +239,27 @@ def test_scan_reports_a_firmware_mismatch_end_to_end(tmp_path: Path) -> None:
     # the HTML report (the format that lists notes for people) shows it too
     assert "firmware mismatch: the unauthenticated scan saw" in page.read_text()
     assert c.password and c.password not in out.read_text() + page.read_text() + html.output
+
+
+def test_an_environment_proxy_never_gets_the_password(
+    lab: CredLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP(S)_PROXY would send the login to the proxy: NETGEAR (our own post) ignores it,
+    TP-Link (the library's post honours it) refuses before sending; aiohttp (ASUS) ignores
+    the environment by default."""
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.setenv(name, "http://127.54.99.1:9")  # nothing listens there
+    devices = _web(lab)
+    lab.log.clear()
+    got = _run(lab, [_cred(d) for d in devices], devices)
+    for d in devices:
+        r = got[d.address]
+        if "http-tplink" in d.services:
+            assert r.notes == [f"credentialed read ({d.profile_id}, refused): TP-Link web API: "
+                               "an HTTP proxy is set in the environment for this address "
+                               "(NO_PROXY it); nothing sent"]
+            assert not [q for q in lab.log.snapshot() if q.address == d.address]
+        else:
+            assert r.facts and not r.notes, (d.profile_id, r.notes)

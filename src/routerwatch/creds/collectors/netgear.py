@@ -74,9 +74,11 @@ class NetgearCollector(Collector):
 
             def _post_request(self, headers: dict[str, str], message: str) -> Any:
                 try:
+                    # never through an HTTP(S)_PROXY of the environment: the login carries
+                    # the password, which goes to the bound device only
                     resp = requests.post(self.soap_url, headers=headers, data=message,
-                                         timeout=timeout, verify=False,
-                                         allow_redirects=False)  # fmt: skip
+                                         timeout=timeout, verify=False, allow_redirects=False,
+                                         proxies={"http": None, "https": None})  # type: ignore[dict-item]  # fmt: skip
                 except requests.Timeout:
                     collector.failure = "timeout"
                     raise

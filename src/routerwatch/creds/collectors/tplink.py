@@ -123,6 +123,13 @@ class TplinkCollector(Collector):
 
         self.sent = []
         checked = await guard.permit(address)
+        port = cred.effective_port
+        url = f"http://{checked}" + ("" if port == 80 else f":{port}")
+        # the library posts with requests' module functions, which honour HTTP(S)_PROXY: the
+        # password would go to the proxy, not only to the device it is bound to
+        if requests.utils.get_environ_proxies(url):
+            raise CollectError("refused", "TP-Link web API: an HTTP proxy is set in the "
+                               "environment for this address (NO_PROXY it); nothing sent")
         try:
             async with asyncio.timeout(timeout * 8):
                 got = await asyncio.to_thread(self._read, checked, cred, timeout)
