@@ -32,9 +32,12 @@ BASE = "127.54.2.0"
 PASSPHRASE = "bench-creds-passphrase"
 
 
-def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS KiB of that child, stdout+stderr) of one whole routerwatch
-    process (its own rusage through wait4, not the running maximum of all children)."""
+def _run(
+    args: list[str], env: dict[str, str], stdin: str | None = None
+) -> tuple[float, int, str, float]:
+    """(wall seconds, peak RSS KiB of that child, stdout+stderr, CPU seconds user+sys) of one
+    whole routerwatch process (its own rusage through wait4, not the running maximum of all
+    children)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as inp:
         inp.write((stdin or "").encode())
         inp.seek(0)
@@ -48,7 +51,7 @@ def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> tupl
         text = out.read().decode("utf-8", "replace")
     if proc.returncode not in (0, 1):
         sys.exit(f"routerwatch {' '.join(args)} failed ({proc.returncode}): {text[-500:]}")
-    return wall, usage.ru_maxrss, text
+    return wall, usage.ru_maxrss, text, usage.ru_utime + usage.ru_stime
 
 
 def _score(report: dict[str, Any], truth: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -132,15 +135,16 @@ def main() -> int:
         for label, flag in (("without credentials", "--no-creds"), ("with credentials", "--creds")):
             out = home / f"scan{flag}.json"
             lab.log.clear()
-            wall, peak, text = _run(["scan", *target, flag, *owner, "-q", "-f", "json", "-o",
-                                     str(out)], env)  # fmt: skip
+            wall, peak, text, cpu = _run(["scan", *target, flag, *owner, "-q", "-f", "json",
+                                          "-o", str(out)], env)  # fmt: skip
             report = json.loads(out.read_text())
             outputs += [out.read_text(), text]
             score = _score(report, truth)
             results[label] = score
             writes = [r for r in lab.log.snapshot() if r.kind == "call" and not _read(r)]
             logins = lab.log.logins()
-            print(f"\n{label}: whole process {wall:.2f} s, peak RSS {peak / 1024:.0f} MiB, "
+            print(f"\n{label}: whole process {wall:.2f} s wall, {cpu:.2f} s CPU (user+sys), "
+                  f"peak RSS {peak / 1024:.0f} MiB, "
                   f"{len(logins)} logins ({sum(not r.ok for r in logins)} refused), "
                   f"{len(writes)} non-read calls")
             share = 100 * score["right"] / score["devices"]
