@@ -22,6 +22,12 @@ from routerwatch.scan.scope import OutOfScope, Scope
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_CONCURRENCY = 16
 
+# pynetgear and asusrouter log failed calls at ERROR; with no logging configured Python's
+# last-resort handler would print those raw lines into the scan's output. The failure is the
+# device's note; the records still reach any handler a caller sets up (tests capture them).
+for _name in ("pynetgear", "asusrouter", "tplinkrouterc6u"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+
 
 def collectors() -> dict[str, type[Collector]]:
     from routerwatch.creds.collectors.asus import AsusCollector
