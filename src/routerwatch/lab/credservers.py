@@ -506,8 +506,8 @@ def start_tplink(address: str, spec: dict[str, Any], log: RequestLog, ctx: Any =
     (AES-128-CBC of ``operation=login&password=<RSA(password) hex>``) -> encrypted
     ``{"success":true,"data":{"stok":…}}`` + a ``sysauth`` cookie; then
     ``;stok=<stok>/admin/…`` calls, AES-encrypted both ways, answered from
-    ``spec['calls']``. Wrong passwords get TP-Link's ``login failed`` / ``-5002`` answer with
-    the attempts left, then ``exceeded max attempts``. The exchange is the one
+    ``spec['calls']``. Wrong passwords get TP-Link's ``login failed`` answer with
+    failureCount / attemptsAllowed, then ``exceeded max attempts`` (attemptsAllowed 0). The exchange is the one
     tplinkrouterc6u's client and its tests (test/test_client_c6u.py) implement; the answers'
     field names are those of the library's tests (see lab/creds/devices.yaml)."""
     import json
@@ -622,7 +622,6 @@ def start_tplink(address: str, spec: dict[str, Any], log: RequestLog, ctx: Any =
             if not ok:
                 self.json(sealed(key, iv, {"success": False, "errorcode": "login failed",
                                            "data": {"failureCount": failures,
-                                                    "errorcode": "-5002",
                                                     "attemptsAllowed": limit - failures}}))
                 return
             stok, sysauth = secrets.token_hex(16), secrets.token_hex(16)
