@@ -507,9 +507,10 @@ def start_tplink(address: str, spec: dict[str, Any], log: RequestLog, ctx: Any =
     ``{"success":true,"data":{"stok":…}}`` + a ``sysauth`` cookie; then
     ``;stok=<stok>/admin/…`` calls, AES-encrypted both ways, answered from
     ``spec['calls']``. Wrong passwords get TP-Link's ``login failed`` answer with
-    failureCount / attemptsAllowed, then ``exceeded max attempts`` (attemptsAllowed 0). The exchange is the one
-    tplinkrouterc6u's client and its tests (test/test_client_c6u.py) implement; the answers'
-    field names are those of the library's tests (see lab/creds/devices.yaml)."""
+    failureCount / attemptsAllowed, then ``exceeded max attempts`` (attemptsAllowed 0). The
+    exchange is the one tplinkrouterc6u's client and its tests (test/test_client_c6u.py)
+    implement; the answers' field names are those of the library's tests (see
+    lab/creds/devices.yaml)."""
     import json
     from base64 import b64decode, b64encode
     from urllib.parse import parse_qsl
