@@ -1,6 +1,6 @@
 """Credentialed reads (issue 17): firmware known, and the headline's possible -> affected.
 
-Starts the credentialed lab (routerwatch.lab.credlab) on 127.44.2.x, stores the owner's
+Starts the credentialed lab (routerwatch.lab.credlab) on 127.54.2.x, stores the owner's
 credentials for every device that has a login service routerwatch reads (through the real
 `routerwatch creds add`, file backend, passphrase from the environment), then runs
 `routerwatch scan` as a whole process twice — with --no-creds and with --creds — and compares:
@@ -28,13 +28,16 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-BASE = "127.44.2.0"
+BASE = "127.54.2.0"
 PASSPHRASE = "bench-creds-passphrase"
 
 
-def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS KiB of that child, stdout+stderr) of one whole routerwatch
-    process (its own rusage through wait4, not the running maximum of all children)."""
+def _run(
+    args: list[str], env: dict[str, str], stdin: str | None = None
+) -> tuple[float, int, str, float]:
+    """(wall seconds, peak RSS KiB of that child, stdout+stderr, CPU seconds user+sys) of one
+    whole routerwatch process (its own rusage through wait4, not the running maximum of all
+    children)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as inp:
         inp.write((stdin or "").encode())
         inp.seek(0)
@@ -48,7 +51,7 @@ def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> tupl
         text = out.read().decode("utf-8", "replace")
     if proc.returncode not in (0, 1):
         sys.exit(f"routerwatch {' '.join(args)} failed ({proc.returncode}): {text[-500:]}")
-    return wall, usage.ru_maxrss, text
+    return wall, usage.ru_maxrss, text, usage.ru_utime + usage.ru_stime
 
 
 def _score(report: dict[str, Any], truth: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -58,6 +61,7 @@ def _score(report: dict[str, Any], truth: dict[str, dict[str, Any]]) -> dict[str
     known = right = 0
     affected = possible = kev_affected = kb_only = 0
     rows = []
+    kev: dict[tuple[str, str], str] = {}
     for addr, t in truth.items():
         a = by_addr.get(addr)
         fw = a["identity"].get("firmware") if a else None
@@ -75,9 +79,12 @@ def _score(report: dict[str, Any], truth: dict[str, dict[str, Any]]) -> dict[str
         possible += n_pos
         kev_affected += n_kev
         rows.append((t["profile"], fw, ok, n_aff, n_pos, n_kev))
-    return {"known": known, "right": right, "devices": len(truth), "affected": affected,
-            "possible": possible, "kev_affected": kev_affected, "kb_only": kb_only,
-            "rows": rows}
+        for f in finds:
+            if f.get("kev"):
+                kev[(t["profile"], str(f.get("cve") or f.get("id")))] = f["status"]
+    return {"kev_status": kev, "known": known, "right": right, "devices": len(truth),
+            "affected": affected, "possible": possible, "kev_affected": kev_affected,
+            "kb_only": kb_only, "rows": rows}
 
 
 def main() -> int:
@@ -128,15 +135,16 @@ def main() -> int:
         for label, flag in (("without credentials", "--no-creds"), ("with credentials", "--creds")):
             out = home / f"scan{flag}.json"
             lab.log.clear()
-            wall, peak, text = _run(["scan", *target, flag, *owner, "-q", "-f", "json", "-o",
-                                     str(out)], env)  # fmt: skip
+            wall, peak, text, cpu = _run(["scan", *target, flag, *owner, "-q", "-f", "json",
+                                          "-o", str(out)], env)  # fmt: skip
             report = json.loads(out.read_text())
             outputs += [out.read_text(), text]
             score = _score(report, truth)
             results[label] = score
             writes = [r for r in lab.log.snapshot() if r.kind == "call" and not _read(r)]
             logins = lab.log.logins()
-            print(f"\n{label}: whole process {wall:.2f} s, peak RSS {peak / 1024:.0f} MiB, "
+            print(f"\n{label}: whole process {wall:.2f} s wall, {cpu:.2f} s CPU (user+sys), "
+                  f"peak RSS {peak / 1024:.0f} MiB, "
                   f"{len(logins)} logins ({sum(not r.ok for r in logins)} refused), "
                   f"{len(writes)} non-read calls")
             share = 100 * score["right"] / score["devices"]
@@ -163,13 +171,20 @@ def main() -> int:
           f"{a['possible']} (with version data in the KB: {b['possible'] - b['kb_only']} -> "
           f"{a['possible'] - a['kb_only']}), KEV affected {b['kev_affected']} -> "
           f"{a['kev_affected']}")
+    changed = sorted((k, b["kev_status"].get(k, "-"), v) for k, v in a["kev_status"].items()
+                     if b["kev_status"].get(k) != v)  # fmt: skip
+    for (prof, cve), was, now in changed:
+        print(f"KEV {cve} on {prof}: {was} -> {now}")
     return 0 if a["right"] * 5 >= 4 * a["devices"] and not leaked else 1
 
 
 def _read(req: Any) -> bool:
+    from routerwatch.creds.collectors.asus import AsusCollector
+    from routerwatch.creds.collectors.netgear import NetgearCollector
     from routerwatch.creds.collectors.routeros import RouterOsCollector
     from routerwatch.creds.collectors.snmpv3 import OIDS
     from routerwatch.creds.collectors.ssh import SshCollector
+    from routerwatch.creds.collectors.tplink import LOGIN_STEPS, TplinkCollector
     from routerwatch.creds.collectors.tr064 import ACTIONS
 
     if req.protocol == "ssh":
@@ -183,6 +198,12 @@ def _read(req: Any) -> bool:
             return True
         return any(req.what.endswith(f":{s[:-1]}:1#{a}") or req.what.endswith(f"{s}#{a}")
                    for s, a in ACTIONS) or req.what.split()[-1].split("#")[-1] in ("",)
+    if req.protocol == "http-tplink":  # the logout ends the session, changes no setting
+        return req.what in TplinkCollector.ALLOWLIST or req.what in LOGIN_STEPS
+    if req.protocol == "http-netgear":
+        return req.what in NetgearCollector.ALLOWLIST
+    if req.protocol == "http-asus":  # Logout.asp ends the session
+        return req.what in AsusCollector.ALLOWLIST
     return False
 
 

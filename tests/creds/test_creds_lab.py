@@ -1,4 +1,4 @@
-"""Credentialed reads against the credentialed lab on 127.44.3.x: real SSH, RouterOS API,
+"""Credentialed reads against the credentialed lab on 127.54.3.x: real SSH, RouterOS API,
 SNMPv3 and TR-064 servers that record every request they receive."""
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from routerwatch.models import DeviceIdentity
 from routerwatch.scan.guard import Guard
 from routerwatch.scan.scope import parse_scope
 
-BASE = "127.44.3.0"
-SCOPE = parse_scope(["127.44.3.0/24"])
+BASE = "127.54.3.0"
+SCOPE = parse_scope(["127.54.3.0/24"])
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,8 @@ def test_every_protocol_reads_the_true_firmware(reads: dict[str, Any]) -> None:
         assert same("firmware", merged.firmware, d.identity.firmware), d.profile_id
         assert merged.model and same("model", merged.model, d.identity.model or ""), d.profile_id
         assert merged.evidence[0].source.startswith("read over ")
-    assert protocols == {"ssh", "routeros", "snmpv3", "tr064"}
+    assert protocols == {"ssh", "routeros", "snmpv3", "tr064", "http-tplink", "http-netgear",
+                         "http-asus"}
     ax55 = reads["reads"][next(d.address for d in reads["devices"]
                                if d.profile_id.startswith("asus-rt-ax55"))]  # fmt: skip
     assert ax55.facts[0].source == "read over SSH as admin"
@@ -209,28 +210,28 @@ def test_wrong_passwords_cost_one_attempt_each_and_the_scan_goes_on(lab: CredLab
 
 def test_timeouts_unsupported_models_and_the_scope_guard_are_notes(lab: CredLab) -> None:
     silent = socket.socket()
-    silent.bind(("127.44.3.200", 2222))
+    silent.bind(("127.54.3.200", 2222))
     silent.listen(8)  # accepts (backlog) and never says a word: the SSH banner never comes
     try:
-        tarpit = Credential(name="tarpit", kind="ssh", binding=Binding(device="127.44.3.200"),
+        tarpit = Credential(name="tarpit", kind="ssh", binding=Binding(device="127.54.3.200"),
                             user="root", password="pw-tarpit", port=2222)  # fmt: skip
         mikrotik = _by_profile(lab, "mikrotik")
         ssh_on_ros = Credential(name="ros-ssh", kind="ssh",
                                 binding=Binding(device=mikrotik.address), user="admin",
                                 password="pw-ros")  # fmt: skip
         outside = _by_profile(lab, "asus-rt-ax55")
-        narrow = parse_scope(["127.44.3.200", mikrotik.address])
+        narrow = parse_scope(["127.54.3.200", mikrotik.address])
         lab.log.clear()
         started = time.monotonic()
         got = collect(narrow, [tarpit, ssh_on_ros, *_creds(outside)], {
-            "127.44.3.200": (DeviceIdentity(), ()),
+            "127.54.3.200": (DeviceIdentity(), ()),
             mikrotik.address: (DeviceIdentity(vendor="MikroTik"), ()),
             outside.address: (DeviceIdentity(vendor="ASUS"), ()),
         }, timeout=1.0)  # fmt: skip
         assert time.monotonic() - started < 10
     finally:
         silent.close()
-    assert "(tarpit, timeout): SSH: no answer within 1 s" in got["127.44.3.200"].notes[0]
+    assert "(tarpit, timeout): SSH: no answer within 1 s" in got["127.54.3.200"].notes[0]
     assert "(ros-ssh, unsupported)" in got[mikrotik.address].notes[0]
     assert "refused by the scope guard" in got[outside.address].notes[0]
     assert got[outside.address].attempts == []
@@ -315,7 +316,7 @@ def test_the_lab_would_see_a_write(lab: CredLab) -> None:
 def test_a_site_credential_goes_to_every_device_of_the_site_once(lab: CredLab) -> None:
     mikrotik, openwrt = _by_profile(lab, "mikrotik"), _by_profile(lab, "openwrt")
     spec = mikrotik.services["routeros"]
-    site = Credential(name="site-ros", kind="routeros", binding=Binding(site="127.44.3.0/24"),
+    site = Credential(name="site-ros", kind="routeros", binding=Binding(site="127.54.3.0/24"),
                       user=spec["user"], password=spec["password"])  # fmt: skip
     lab.log.clear()
     got = collect(SCOPE, [site], {mikrotik.address: (DeviceIdentity(vendor="MikroTik"), ()),

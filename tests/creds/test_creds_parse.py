@@ -122,3 +122,26 @@ def test_snmp_sysdescr_read_goes_through_the_fingerprint_rules() -> None:
     merged, _ = merge_credentialed(DeviceIdentity(vendor="DrayTek"), [read],
                                    address="192.0.2.1", fingerprint=Fingerprinter().identify)
     assert (merged.model, merged.firmware) == ("Vigor2960", "1.5.1.4_Beta/1.5.1.4")
+
+
+def test_tplink_call_key_and_hardware_revision() -> None:
+    from routerwatch.creds.collectors.tplink import (
+        FIRMWARE,
+        LOGOUT,
+        TplinkCollector,
+        call_key,
+        hardware_revision,
+    )
+
+    # tplinkrouterc6u's JSON client moves the form fields into the query: the key is what the
+    # router receives, so a write cannot hide in the body
+    assert call_key("admin/firmware?form=upgrade", "operation=read") == FIRMWARE
+    assert call_key("admin/system?form=logout", "operation=write") == LOGOUT
+    assert call_key("admin/firmware?form=upgrade&operation=read", "operation=read") == FIRMWARE
+    assert call_key("admin/system?form=reboot", "operation=write") not in TplinkCollector.ALLOWLIST
+    assert call_key("admin/firmware?form=upgrade", "operation=write") not in (
+        TplinkCollector.ALLOWLIST)
+    assert hardware_revision("Archer AX21 v3.0") == "3.0"
+    assert hardware_revision("Archer C6U v1.0") == "1.0"
+    assert hardware_revision("V2") == "2"
+    assert hardware_revision("Archer AX21") is None

@@ -1,5 +1,5 @@
 """`routerwatch creds add` + `routerwatch scan --creds` against the credentialed lab
-(127.44.4.x), end to end: firmware known for >= 4 in 5 devices, credentialed evidence and
+(127.54.4.x), end to end: firmware known for >= 4 in 5 devices, credentialed evidence and
 config checks in the report, and no secret anywhere the user or a log could see it."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from routerwatch.cli.main import app
 from routerwatch.identity.credentialed import same
 from routerwatch.lab.credlab import CredLab
 
-BASE = "127.44.4.0"
+BASE = "127.54.4.0"
 
 
 @pytest.fixture(scope="module")
@@ -105,10 +105,10 @@ def test_scan_with_stored_credentials_end_to_end(
 def test_scan_creds_errors_are_one_line(tmp_path: Path) -> None:
     runner = CliRunner()
     env = {"ROUTERWATCH_CREDS_BACKEND": "file", "ROUTERWATCH_CREDS_PASSPHRASE": "p"}
-    r = runner.invoke(app, ["scan", "127.44.4.250", "--creds"], env=env)
+    r = runner.invoke(app, ["scan", "127.54.4.250", "--creds"], env=env)
     assert r.exit_code == 2 and "--creds: no credentials stored" in r.output
-    r = runner.invoke(app, ["scan", "127.44.4.250", "--creds", "--creds-timeout", "0"], env=env)
+    r = runner.invoke(app, ["scan", "127.54.4.250", "--creds", "--creds-timeout", "0"], env=env)
     assert r.exit_code == 2 and "--creds-timeout must be positive" in r.output
     assert "Traceback" not in r.output
-    r = runner.invoke(app, ["scan", "127.44.4.250", "--isp-dns", "dns.example"], env=env)
+    r = runner.invoke(app, ["scan", "127.54.4.250", "--isp-dns", "dns.example"], env=env)
     assert r.exit_code == 2 and "--isp-dns: 'dns.example' is not an IP address" in r.output

@@ -83,8 +83,10 @@ def test_auto_backend_falls_back_to_the_file_without_a_real_keyring(tmp_path: Pa
 
 
 def test_validation_names_the_problem() -> None:
-    with pytest.raises(CredentialError, match=r"TP-Link web API .* not supported yet"):
-        _cred(kind="http-tplink")
+    with pytest.raises(CredentialError, match=r"Linksys web API .* not supported yet"):
+        _cred(kind="http-linksys")
+    with pytest.raises(CredentialError, match="http-tplink needs a password"):
+        _cred(kind="http-tplink", password=None)
     with pytest.raises(CredentialError, match="exactly one --device or --site"):
         Binding()
     with pytest.raises(CredentialError, match="not an IP address or device key"):
@@ -152,7 +154,7 @@ def test_cli_add_list_remove_never_prints_a_secret(tmp_path: Path) -> None:
     r = runner.invoke(app, ["creds", "remove", "gw"], env=env)
     outputs.append(r.output)
     assert r.exit_code == 2 and "no credential named 'gw'" in r.output
-    r = runner.invoke(app, ["creds", "add", "t", "--kind", "http-asus", "--device",
+    r = runner.invoke(app, ["creds", "add", "t", "--kind", "http-dlink", "--device",
                             "192.0.2.3", "--user", "a", "--stdin"], input="x\n", env=env)
     outputs.append(r.output)
     assert r.exit_code == 2 and "not supported yet" in r.output

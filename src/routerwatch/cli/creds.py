@@ -57,7 +57,9 @@ def _secrets(count: int, labels: list[str], stdin: bool) -> list[str]:
 def add(
     name: str = typer.Argument(..., help="A name for the credential (used by list/remove)."),
     kind: str = typer.Option(
-        ..., "--kind", "-k", help="ssh, snmpv3, routeros (MikroTik API) or tr064 (AVM)."
+        ..., "--kind", "-k",
+        help="ssh, snmpv3, routeros (MikroTik API), tr064 (AVM), http-tplink (TP-Link web API), "
+        "http-netgear (NETGEAR SOAP API) or http-asus (ASUS web API).",
     ),
     device: str | None = typer.Option(
         None, "--device", help="The device it is for: an IP address or a device key (mac:…)."
@@ -101,7 +103,7 @@ def add(
         got = _secrets(len(labels), labels, stdin)
         auth_key = got[0]
         priv_key = got[1] if len(got) > 1 else None
-    elif kind in ("ssh", "routeros", "tr064"):
+    elif kind in ("ssh", "routeros", "tr064", "http-tplink", "http-netgear", "http-asus"):
         password = _secrets(1, ["password"], stdin)[0]
     try:
         cred = Credential(

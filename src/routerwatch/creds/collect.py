@@ -22,15 +22,25 @@ from routerwatch.scan.scope import OutOfScope, Scope
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_CONCURRENCY = 16
 
+# pynetgear and asusrouter log failed calls at ERROR; with no logging configured Python's
+# last-resort handler would print those raw lines into the scan's output. The failure is the
+# device's note; the records still reach any handler a caller sets up (tests capture them).
+for _name in ("pynetgear", "asusrouter", "tplinkrouterc6u"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+
 
 def collectors() -> dict[str, type[Collector]]:
+    from routerwatch.creds.collectors.asus import AsusCollector
+    from routerwatch.creds.collectors.netgear import NetgearCollector
     from routerwatch.creds.collectors.routeros import RouterOsCollector
     from routerwatch.creds.collectors.snmpv3 import Snmpv3Collector
     from routerwatch.creds.collectors.ssh import SshCollector
+    from routerwatch.creds.collectors.tplink import TplinkCollector
     from routerwatch.creds.collectors.tr064 import Tr064Collector
 
     return {"ssh": SshCollector, "snmpv3": Snmpv3Collector, "routeros": RouterOsCollector,
-            "tr064": Tr064Collector}
+            "tr064": Tr064Collector, "http-tplink": TplinkCollector,
+            "http-netgear": NetgearCollector, "http-asus": AsusCollector}
 
 
 @dataclass
@@ -97,7 +107,8 @@ async def collect_async(
     secrets = [s for c in creds for s in c.secrets()]
     redact = _Redact(secrets)
     # filters act only on records logged on that very logger: cover the libraries' children
-    prefixes = ("asyncssh", "librouteros", "fritzconnection", "pysnmp", "urllib3", "requests")
+    prefixes = ("asyncssh", "librouteros", "fritzconnection", "pysnmp", "urllib3", "requests",
+                "tplinkrouterc6u", "pynetgear", "asusrouter", "aiohttp")
     names = {n for n in logging.root.manager.loggerDict if n.split(".")[0] in prefixes}
     loggers = [logging.getLogger(n) for n in sorted(names | set(prefixes))]
     for lg in loggers:

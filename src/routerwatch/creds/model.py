@@ -11,17 +11,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["ssh", "snmpv3", "routeros", "tr064"]
-KINDS: tuple[str, ...] = ("ssh", "snmpv3", "routeros", "tr064")
+Kind = Literal[
+    "ssh", "snmpv3", "routeros", "tr064", "http-tplink", "http-netgear", "http-asus"
+]
+KINDS: tuple[str, ...] = (
+    "ssh", "snmpv3", "routeros", "tr064", "http-tplink", "http-netgear", "http-asus"
+)
 #: The port each protocol uses unless the credential names another.
-DEFAULT_PORTS: dict[str, int] = {"ssh": 22, "snmpv3": 161, "routeros": 8728, "tr064": 49000}
+DEFAULT_PORTS: dict[str, int] = {"ssh": 22, "snmpv3": 161, "routeros": 8728, "tr064": 49000,
+                                 "http-tplink": 80, "http-netgear": 5000, "http-asus": 80}
 SNMP_AUTH = ("SHA", "SHA224", "SHA256", "SHA384", "SHA512", "MD5")
 SNMP_PRIV = ("AES", "AES192", "AES256", "DES", "none")
-#: Vendor HTTP APIs asked about in issue 17 and not implemented (see docs/credentials.md).
+#: Kinds asked about and not implemented (see docs/credentials.md).
 NOT_SUPPORTED = {
-    "http-tplink": "TP-Link web API (tplinkrouterc6u)",
-    "http-asus": "ASUS web API (asusrouter)",
-    "http-netgear": "NETGEAR SOAP API (pynetgear)",
+    "http-linksys": "Linksys web API (no maintained client library)",
+    "http-dlink": "D-Link web API (no maintained client library)",
 }
 _KEY = re.compile(r"^(mac|udn|serial|snmp-engine|tls-key):\S+$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:/-]{0,79}$")
@@ -95,7 +99,7 @@ class Credential:
     binding: Binding
     user: str
     port: int | None = None
-    password: str | None = field(default=None, repr=False)  # SSH, RouterOS, TR-064
+    password: str | None = field(default=None, repr=False)  # all but SNMPv3
     key: str | None = field(default=None, repr=False)  # SSH private key (OpenSSH/PEM text)
     auth_key: str | None = field(default=None, repr=False)  # SNMPv3 authentication passphrase
     priv_key: str | None = field(default=None, repr=False)  # SNMPv3 privacy passphrase

@@ -171,8 +171,11 @@ def real_keyring() -> Any | None:
         return None
     try:
         # keyring recommends backends of priority >= 1 (Secret Service, Keychain, Windows,
-        # KWallet); below are the insecure ones (keyrings.alt's plaintext file: base64 only)
-        if float(getattr(kr, "priority", 0)) < 1:
+        # KWallet); below are the insecure ones (keyrings.alt's plaintext file: base64 only,
+        # and its EncryptedKeyring, active once pycryptodome is installed, which prompts on a
+        # terminal). The chainer claims a high priority of its own: judge what it chains.
+        chained = kr.backends if isinstance(kr, chainer.ChainerBackend) else [kr]
+        if not any(float(getattr(b, "priority", 0)) >= 1 for b in chained):
             return None
     except Exception:
         return None

@@ -7,9 +7,11 @@
 
 Each device is a main-lab profile (its unauthenticated face: web pages, UPnP, banners) plus
 the login services it really has, from ``lab/creds/devices.yaml``: SSH (asyncssh server),
-the RouterOS API, an SNMPv3 agent (pysnmp) and TR-064 (see routerwatch.lab.credservers).
-A service that takes a port the profile already answers on (a banner on 22, the v2c SNMP
-agent, TR-064 on 49000) replaces that answer. Only 127.0.0.0/8 is ever bound.
+the RouterOS API, an SNMPv3 agent (pysnmp), TR-064 and the TP-Link / NETGEAR / ASUS web APIs (see
+routerwatch.lab.credservers). A service that takes a port the profile already answers on (a
+banner on 22, the v2c SNMP agent, TR-064 on 49000) replaces that answer; the web API servers
+answer their API paths and leave every other request of that port to the profile's own site.
+Only 127.0.0.0/8 is ever bound.
 """
 
 from __future__ import annotations
@@ -26,11 +28,15 @@ from typing import Any
 
 import yaml
 
+from routerwatch.lab.context import DeviceContext
 from routerwatch.lab.credservers import (
     RequestLog,
+    start_asus,
+    start_netgear,
     start_routeros,
     start_snmpv3,
     start_ssh,
+    start_tplink,
     start_tr064,
 )
 from routerwatch.lab.profiles import DeviceProfile, load_profiles, parse_profile
@@ -40,8 +46,11 @@ from routerwatch.models import DeviceIdentity
 __all__ = ["CredLab", "CredLabDevice", "cred_specs"]
 
 DEFAULT_BASE = "127.44.1.0"
-KINDS = ("ssh", "snmpv3", "routeros", "tr064")
-_PORTS = {"ssh": 22, "routeros": 8728, "tr064": 49000}
+KINDS = ("ssh", "snmpv3", "routeros", "tr064", "http-tplink", "http-netgear", "http-asus")
+_PORTS = {"ssh": 22, "routeros": 8728, "tr064": 49000, "http-tplink": 80, "http-netgear": 5000,
+          "http-asus": 80}
+#: web API servers that answer the rest of their port from the profile's own site
+_WEB = {"http-tplink": start_tplink, "http-netgear": start_netgear, "http-asus": start_asus}
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,10 @@ def cred_specs() -> tuple[tuple[DeviceProfile, dict[str, dict[str, Any]]], ...]:
         services = {k: dict(row[k]) for k in KINDS if k in row}
         profile = known[pid]
         taken = {int(spec.get("port", _PORTS[k])) for k, spec in services.items() if k in _PORTS}
+        for kind, spec in services.items():
+            if kind in _WEB:  # the site that answered on that port keeps answering the rest
+                port = int(spec.get("port", _PORTS[kind]))
+                spec["site"] = next((s.site for s in profile.services if s.port == port), None)
         changes: dict[str, Any] = {
             "services": tuple(s for s in profile.services if s.port not in taken)
         }
@@ -99,9 +112,23 @@ def cred_specs() -> tuple[tuple[DeviceProfile, dict[str, dict[str, Any]]], ...]:
 class CredLab:
     """The credentialed lab: a :class:`Lab` of the profiles plus the login services."""
 
-    def __init__(self, base: str = DEFAULT_BASE, seed: int = 0) -> None:
+    def __init__(
+        self,
+        base: str = DEFAULT_BASE,
+        seed: int = 0,
+        overrides: dict[str, dict[str, dict[str, Any]]] | None = None,
+    ) -> None:
+        """``overrides``: profile id -> kind -> spec keys replaced (tests: a device whose
+        login service answers differently from the shipped lab)."""
         specs = cred_specs()
+        if overrides:
+            specs = tuple(
+                (p, {k: {**spec, **overrides.get(p.id, {}).get(k, {})}
+                     for k, spec in services.items()})
+                for p, services in specs
+            )  # fmt: skip
         self.base = base
+        self.seed = seed
         self.lab = Lab(base=base, profiles=[p for p, _ in specs], seed=seed)
         self.addresses = lab_addresses(base, len(specs))
         self._specs = specs
@@ -130,6 +157,8 @@ class CredLab:
         failure: list[BaseException] = []
         host_key = asyncssh.generate_private_key("ssh-ed25519")
 
+        profiles = {a: p for a, (p, _) in zip(self.addresses, self._specs, strict=True)}
+
         async def bind() -> None:
             for d in self.devices():
                 for kind, spec in d.services.items():
@@ -143,8 +172,14 @@ class CredLab:
                     elif kind == "snmpv3":
                         engine = start_snmpv3(d.address, spec, self.log)
                         self._closers.append(engine.close_dispatcher)
-                    elif kind == "tr064":
-                        http = start_tr064(d.address, spec, self.log)
+                    elif kind == "tr064" or kind in _WEB:
+                        if kind == "tr064":
+                            http = start_tr064(d.address, spec, self.log)
+                        else:
+                            profile = profiles[d.address]
+                            ctx = DeviceContext(d.address, profile, self.seed)
+                            site = profile.sites.get(spec.get("site") or "")
+                            http = _WEB[kind](d.address, spec, self.log, ctx, site)
                         self._closers.append(http.shutdown)
                         self._closers.append(http.server_close)
             await asyncio.sleep(0.05)  # let pysnmp's endpoints bind

@@ -416,3 +416,430 @@ def start_tr064(address: str, spec: dict[str, Any], log: RequestLog) -> Threadin
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name=f"tr064-{address}", daemon=True).start()
     return server
+
+
+# ----------------------------------------------------------------------------- vendor web APIs
+
+
+class _WebApiHandler(BaseHTTPRequestHandler):
+    """Shared part of the vendor web API servers: bounded bodies, raw answers, and every
+    request the API does not handle answered by the device's own (unauthenticated) site of
+    the main-lab profile, so its face on that port is unchanged."""
+
+    server_version = ""
+    protocol_version = "HTTP/1.1"
+    ctx: Any = None  # DeviceContext of the profile
+    site: Any = None  # the profile's Site that answered on this port
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def version_string(self) -> str:
+        return self.server_version or "httpd"
+
+    def body(self) -> bytes:
+        size = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(min(size, 65536)) if size > 0 else b""
+
+    def answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+
+    def fallback(self, method: str) -> None:
+        from routerwatch.lab.profiles import Route
+        from routerwatch.lab.tcp import _own_origin, http_response
+
+        self.close_connection = True
+        if self.ctx is None or self.site is None:
+            self.answer(404, b"", {"Content-Type": "text/html"})
+            return
+        path, _, query = self.path.partition("?")
+        route = self.site.route(method, path, query, self.ctx.render_text)
+        if route.need_referer and not _own_origin(self.ctx, self.headers.get("Referer")):
+            route = Route(status=403, headers=(("Content-Type", "text/html"),), body=b"")
+        self.wfile.write(http_response(self.ctx, self.site, route, head_only=method == "HEAD"))
+
+    def do_HEAD(self) -> None:
+        self.fallback("HEAD")
+
+
+def _serve(address: str, port: int, handler: type, name: str) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer((address, port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name=f"{name}-{address}", daemon=True).start()
+    return server
+
+
+# ----------------------------------------------------------------------------- TP-Link
+
+
+def _rsa_key(bits: int) -> Any:
+    """An RSA key of ``bits`` (pycryptodome's generator refuses < 1024; the Archer firmware
+    signs with a 512-bit key, so the primes are drawn here). Lab use only."""
+    from Crypto.PublicKey import RSA
+    from Crypto.Util.number import getPrime, inverse
+
+    if bits >= 1024:
+        return RSA.generate(bits)
+    e = 65537
+    while True:
+        p, q = getPrime(bits // 2), getPrime(bits // 2)
+        n, phi = p * q, (p - 1) * (q - 1)
+        if p != q and n.bit_length() == bits and phi % e:
+            return RSA.construct((n, e, inverse(e, phi), p, q))
+
+
+def start_tplink(address: str, spec: dict[str, Any], log: RequestLog, ctx: Any = None,
+                 site: Any = None) -> ThreadingHTTPServer:  # fmt: skip
+    """The Archer LuCI web API (TCP 80) as tplinkrouterc6u's ``TplinkRouter`` drives it:
+
+    ``POST /cgi-bin/luci/;stok=/login?form=keys`` -> the password RSA key (1024 bit);
+    ``login?form=auth`` -> the signature RSA key (512 bit) and a sequence number;
+    ``login?form=login`` with ``sign`` (RSA PKCS#1 v1.5 in 53-byte chunks of
+    ``k=<aes key>&i=<iv>&h=md5(user+password)&s=<seq + len(data)>``) and ``data``
+    (AES-128-CBC of ``operation=login&password=<RSA(password) hex>``) -> encrypted
+    ``{"success":true,"data":{"stok":…}}`` + a ``sysauth`` cookie; then
+    ``;stok=<stok>/admin/…`` calls, AES-encrypted both ways, answered from
+    ``spec['calls']``. Wrong passwords get TP-Link's ``login failed`` answer with
+    failureCount / attemptsAllowed, then ``exceeded max attempts`` (attemptsAllowed 0). The
+    exchange is the one tplinkrouterc6u's client and its tests (test/test_client_c6u.py)
+    implement; the answers' field names are those of the library's tests (see
+    lab/creds/devices.yaml)."""
+    import json
+    from base64 import b64decode, b64encode
+    from urllib.parse import parse_qsl
+
+    from Crypto.Cipher import AES, PKCS1_v1_5
+    from Crypto.Util.Padding import pad, unpad
+
+    user, password = str(spec["user"]), str(spec["password"])
+    limit = int(spec.get("lockout_after") or 10)
+    calls: dict[str, dict[str, Any]] = {str(k): dict(v) for k, v in spec["calls"].items()}
+    pwd_key, sig_key = _rsa_key(1024), _rsa_key(512)
+    state: dict[str, Any] = {"seq": secrets.randbelow(10**9) + 10**8, "failures": 0}
+    sessions: dict[str, tuple[bytes, bytes, str]] = {}  # stok -> (aes key, iv, sysauth)
+    lock = threading.Lock()
+
+    def rsa_hex(key: Any) -> list[str]:
+        return [f"{key.n:X}", f"{key.e:06X}"]
+
+    def rsa_decrypt(key: Any, hex_text: str) -> bytes:
+        size = key.size_in_bytes() * 2
+        cipher = PKCS1_v1_5.new(key)
+        out = b""
+        for pos in range(0, len(hex_text), size):
+            part = cipher.decrypt(bytes.fromhex(hex_text[pos:pos + size]), None)
+            if part is None:
+                raise ValueError("bad RSA block")
+            out += part
+        return out
+
+    def aes(key: bytes, iv: bytes) -> Any:
+        return AES.new(key, AES.MODE_CBC, iv)
+
+    def sealed(key: bytes, iv: bytes, obj: Any) -> bytes:
+        text = json.dumps(obj).encode()
+        return json.dumps({"data": b64encode(aes(key, iv).encrypt(pad(text, 16))).decode()
+                           }).encode()  # fmt: skip
+
+    def render(obj: Any) -> Any:
+        if ctx is None:
+            return obj
+        if isinstance(obj, str):
+            return ctx.render_text(obj)
+        if isinstance(obj, dict):
+            return {k: render(v) for k, v in obj.items()}
+        return obj
+
+    class Handler(_WebApiHandler):
+        server_version = "Webs"
+
+        def json(self, obj: Any, headers: dict[str, str] | None = None) -> None:
+            body = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
+            self.answer(200, body, {"Content-Type": "application/json", **(headers or {})})
+
+        def do_GET(self) -> None:
+            self.fallback("GET")
+
+        def do_POST(self) -> None:
+            path, _, query = self.path.partition("?")
+            body = self.body()
+            if path == "/cgi-bin/luci/;stok=/login":
+                self.login(query, body)
+            elif path.startswith("/cgi-bin/luci/;stok=") and "/admin/" in path:
+                self.call(path, query, body)
+            else:
+                self.fallback("POST")
+
+        def login(self, query: str, body: bytes) -> None:
+            form = dict(parse_qsl(query))
+            what = f"login?{query}"
+            if form.get("form") in ("keys", "auth"):
+                log.add(Request(address, "http-tplink", "call", what))
+                if form["form"] == "keys":
+                    self.json({"success": True, "data": {"password": rsa_hex(pwd_key),
+                                                         "mode": "router", "username": ""}})
+                else:
+                    self.json({"success": True, "data": {"key": rsa_hex(sig_key),
+                                                         "seq": state["seq"]}})
+                return
+            if form.get("form") != "login":
+                log.add(Request(address, "http-tplink", "call", what))
+                self.json({"success": False, "errorcode": "invalid operation"})
+                return
+            try:
+                fields = dict(parse_qsl(body.decode("latin-1")))
+                signed = dict(parse_qsl(rsa_decrypt(sig_key, fields["sign"]).decode()))
+                key, iv = signed["k"].encode(), signed["i"].encode()
+                plain = unpad(aes(key, iv).decrypt(b64decode(fields["data"])), 16).decode()
+                login = dict(parse_qsl(plain))
+                given = rsa_decrypt(pwd_key, login["password"]).decode("utf-8", "replace")
+            except (KeyError, ValueError):
+                log.add(Request(address, "http-tplink", "login", "login?form=login", "", False))
+                self.answer(400, b"", {"Content-Type": "text/html"})
+                return
+            expect = hashlib.md5(f"{user}{password}".encode()).hexdigest()
+            with lock:
+                locked = state["failures"] >= limit
+                ok = (not locked and secrets.compare_digest(given, password)
+                      and signed.get("h") == expect
+                      and signed.get("s") == str(state["seq"] + len(fields["data"])))
+                if not ok and not locked:
+                    state["failures"] += 1
+                failures = state["failures"]
+            log.add(Request(address, "http-tplink", "login", "login?form=login",
+                            user if signed.get("h") == expect else "?", ok))  # fmt: skip
+            if locked:
+                self.json(sealed(key, iv, {"success": False, "errorcode": "exceeded max attempts",
+                                           "data": {"failureCount": failures,
+                                                    "attemptsAllowed": 0}}))  # fmt: skip
+                return
+            if not ok:
+                self.json(sealed(key, iv, {"success": False, "errorcode": "login failed",
+                                           "data": {"failureCount": failures,
+                                                    "attemptsAllowed": limit - failures}}))
+                return
+            stok, sysauth = secrets.token_hex(16), secrets.token_hex(16)
+            with lock:
+                sessions[stok] = (key, iv, sysauth)
+            self.json(sealed(key, iv, {"success": True, "data": {"stok": stok}}),
+                      {"Set-Cookie": f"sysauth={sysauth}; path=/cgi-bin/luci; HttpOnly"})
+
+        def call(self, path: str, query: str, body: bytes) -> None:
+            stok, _, rest = path[len("/cgi-bin/luci/;stok="):].partition("/")
+            what = f"{rest}?{query}" if query else rest
+            session = sessions.get(stok)
+            cookie = self.headers.get("Cookie") or ""
+            if session is None or f"sysauth={session[2]}" not in cookie:
+                log.add(Request(address, "http-tplink", "call", what))
+                self.answer(403, b"", {"Content-Type": "text/html"})
+                return
+            log.add(Request(address, "http-tplink", "call", what, user))
+            key, iv, _ = session
+            try:
+                fields = dict(parse_qsl(body.decode("latin-1")))
+                unpad(aes(key, iv).decrypt(b64decode(fields["data"])), 16)
+            except (KeyError, ValueError):
+                self.answer(400, b"", {"Content-Type": "text/html"})
+                return
+            if what == "admin/system?form=logout&operation=write":
+                with lock:
+                    sessions.pop(stok, None)
+                self.json(sealed(key, iv, {"success": True, "data": {}}))
+            elif what in calls:
+                self.json(sealed(key, iv, {"success": True, "data": render(calls[what])}))
+            else:  # LuCI's answer to a form it does not have
+                self.json(sealed(key, iv, {"success": False, "errorcode": "-40101",
+                                           "data": {}}))  # fmt: skip
+
+    Handler.ctx, Handler.site = ctx, site
+    return _serve(address, int(spec.get("port", 80)), Handler, "tplink")
+
+
+# ----------------------------------------------------------------------------- NETGEAR
+
+
+_NETGEAR_ENVELOPE = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<soap-env:Envelope\n'
+    '        xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/"\n'
+    '        soap-env:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"\n        >\n'
+    "<soap-env:Body>\n{inner}<ResponseCode>{code}</ResponseCode>\n</soap-env:Body>\n"
+    "</soap-env:Envelope>\n"
+)
+
+
+def start_netgear(address: str, spec: dict[str, Any], log: RequestLog, ctx: Any = None,
+                  site: Any = None) -> ThreadingHTTPServer:  # fmt: skip
+    """The NETGEAR SOAP API on ``/soap/server_sa/`` (TCP 5000, beside the UPnP description
+    the profile serves there): ``DeviceConfig:1#SOAPLogin`` with Username/Password (login v2)
+    -> ``ResponseCode 000`` and a session cookie, or ``401``; then actions answered from
+    ``spec['actions']`` (``<service>#<action>``) with the cookie, ``401`` without it; unknown
+    actions ``501`` (pynetgear's "method not found"). Envelope and codes as pynetgear's client
+    parses them (const.py, helpers.py) and as captured by the netgear SOAP write-ups cited in
+    lab/creds/devices.yaml."""
+    import re
+    from html import escape
+
+    user, password = str(spec["user"]), str(spec["password"])
+    actions: dict[str, dict[str, str]] = {
+        str(k): {str(a): str(b) for a, b in v.items()} for k, v in spec["actions"].items()
+    }
+    sessions: set[str] = set()
+
+    def field(xml: str, name: str) -> str:
+        m = re.search(rf"<{name}>(.*?)</{name}>", xml, re.S)
+        if not m:
+            return ""
+        from html import unescape
+
+        return unescape(m.group(1))
+
+    class Handler(_WebApiHandler):
+        server_version = "Linux/2.6.36.4brcmarm, UPnP/1.0, Portable SDK for UPnP devices/1.6.18"
+
+        def soap(self, inner: str, code: str, headers: dict[str, str] | None = None) -> None:
+            body = _NETGEAR_ENVELOPE.format(inner=inner, code=code).encode()
+            self.answer(200, body, {"Content-Type": "text/xml; charset=utf-8", **(headers or {})})
+
+        def do_GET(self) -> None:
+            self.fallback("GET")
+
+        def do_POST(self) -> None:
+            if self.path.partition("?")[0] != "/soap/server_sa/":
+                self.fallback("POST")
+                return
+            xml = self.body().decode("utf-8", "replace")
+            action = (self.headers.get("SOAPAction") or "").strip('"')
+            short_name = action.removeprefix("urn:NETGEAR-ROUTER:service:")
+            service, _, method = short_name.partition("#")
+            what = f"{service} {method}"
+            if short_name == "DeviceConfig:1#SOAPLogin":
+                name = field(xml, "Username")
+                ok = name == user and secrets.compare_digest(field(xml, "Password"), password)
+                log.add(Request(address, "http-netgear", "login", what, name, ok))
+                if not ok:
+                    self.soap("", "401")
+                    return
+                sid = secrets.token_hex(12)
+                sessions.add(sid)
+                self.soap('<m:SOAPLoginResponse xmlns:m="urn:NETGEAR-ROUTER:service:'
+                          'DeviceConfig:1">\n</m:SOAPLoginResponse>\n', "000",
+                          {"Set-Cookie": f"sess_id={sid}; path=/"})  # fmt: skip
+                return
+            cookie = self.headers.get("Cookie") or ""
+            authed = any(f"sess_id={s}" in cookie for s in sessions)
+            log.add(Request(address, "http-netgear", "call", what, user if authed else ""))
+            if not authed:
+                self.soap("", "401")
+                return
+            answer = actions.get(f"{service.split(':')[0]}#{method}")
+            if answer is None:
+                self.soap("", "501")
+                return
+            values = "".join(
+                f"<{k}>{escape(ctx.render_text(v) if ctx else v)}</{k}>\n"
+                for k, v in answer.items()
+            )
+            self.soap(f'<m:{method}Response\n        xmlns:m="urn:NETGEAR-ROUTER:service:'
+                      f'{service}">\n{values}</m:{method}Response>\n', "000")
+
+    Handler.ctx, Handler.site = ctx, site
+    return _serve(address, int(spec.get("port", 5000)), Handler, "netgear")
+
+
+# ----------------------------------------------------------------------------- ASUS
+
+
+def start_asus(address: str, spec: dict[str, Any], log: RequestLog, ctx: Any = None,
+               site: Any = None) -> ThreadingHTTPServer:  # fmt: skip
+    """The ASUSWRT web API (TCP 80) as asusrouter's ``Connection`` drives it:
+    ``POST /login.cgi`` with ``login_authorization=<base64 user:password>`` -> JSON
+    ``{"asus_token": …}`` + an ``asus_token`` cookie, or ``{"error_status":"3"}`` (wrong
+    credentials), ``{"error_status":"7","remaining_lock_time":…}`` once locked;
+    ``POST /appGet.cgi`` with ``hook=nvram_get(<name>);…`` and the cookie -> JSON of those
+    nvram values from ``spec['nvram']`` (an unset name: ""), ``{"error_status":"2"}``
+    without a valid token; ``Logout.asp`` -> ``{"error_status":"8"}``. Codes and shapes as
+    asusrouter parses them (modules/endpoint/error.py AccessError, connection.py); the rest
+    of the port is the profile's own site."""
+    import base64
+    import json
+    import re
+    from urllib.parse import unquote
+
+    user, password = str(spec["user"]), str(spec["password"])
+    nvram: dict[str, str] = {str(k): str(v) for k, v in (spec.get("nvram") or {}).items()}
+    lockout = _Lockout(spec.get("lockout_after"))
+    tokens: set[str] = set()
+
+    class Handler(_WebApiHandler):
+        server_version = "httpd/2.0"
+
+        def json(self, obj: Any, headers: dict[str, str] | None = None) -> None:
+            self.answer(200, json.dumps(obj).encode(),
+                        {"Content-Type": "application/json;charset=UTF-8", **(headers or {})})
+
+        def token(self) -> str | None:
+            m = re.search(r"asus_token=([0-9A-Za-z]+)", self.headers.get("Cookie") or "")
+            return m.group(1) if m and m.group(1) in tokens else None
+
+        def do_GET(self) -> None:
+            if self.path.partition("?")[0] == "/Logout.asp":
+                self.do_POST()
+            else:
+                self.fallback("GET")
+
+        def do_POST(self) -> None:
+            path = self.path.partition("?")[0]
+            body = unquote(self.body().decode("latin-1"))
+            if path == "/login.cgi":
+                key, _, value = body.partition("=")
+                try:
+                    name, _, given = base64.b64decode(value).decode().partition(":")
+                except ValueError:
+                    name = given = ""
+                ok = (key == "login_authorization" and not lockout.locked and name == user
+                      and secrets.compare_digest(given, password))  # fmt: skip
+                log.add(Request(address, "http-asus", "login", "login.cgi", name, ok))
+                if ok:
+                    new = secrets.token_hex(16)
+                    tokens.add(new)
+                    self.json({"asus_token": new}, {"Set-Cookie": f"asus_token={new}; HttpOnly;"})
+                elif lockout.locked:
+                    self.json({"error_status": "7", "remaining_lock_time": "60"})
+                else:
+                    lockout.fail()
+                    self.json({"error_status": "3"})
+                return
+            if path == "/Logout.asp":
+                held = self.token()
+                log.add(Request(address, "http-asus", "call", "Logout.asp", user if held else ""))
+                tokens.discard(held or "")
+                self.json({"error_status": "8"})
+                return
+            if path != "/appGet.cgi":
+                self.fallback("POST")
+                return
+            token = self.token()
+            items = body.removeprefix("hook=").split(";") if body.startswith("hook=") else []
+            for item in items or [body[:80]]:
+                log.add(Request(address, "http-asus", "call", f"appGet.cgi {item}",
+                                user if token else ""))  # fmt: skip
+            if token is None:
+                self.json({"error_status": "2"})
+                return
+            out: dict[str, str] = {}
+            for item in items:
+                m = re.fullmatch(r"nvram_get\(([A-Za-z0-9_]+)\)", item)
+                if m:
+                    value = nvram.get(m.group(1), "")
+                    out[m.group(1)] = ctx.render_text(value) if ctx else value
+            self.json(out)
+
+    Handler.ctx, Handler.site = ctx, site
+    return _serve(address, int(spec.get("port", 80)), Handler, "asus")
