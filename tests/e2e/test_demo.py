@@ -59,6 +59,13 @@ def test_demo_writes_every_report_quickly(tmp_path: Path) -> None:
     flat = " ".join(result.output.split())
     assert "agent demo-laptop enrolled for site home-office" in flat, flat[-1500:]
     assert "delivered the result: TP-Link" in flat, flat[-1500:]
+    # ... and credentialed reads: the Archer AX21's firmware, read over its web API with the
+    # owner's login, turns its KEV CVE-2023-1389 from possible into affected
+    found = re.search(r"credentialed reads: (\d+) lab routers .*? firmware known (\d+)/\d+ -> "
+                      r"(\d+)/\d+", flat)
+    assert found is not None, flat[-2500:]
+    assert int(found.group(3)) == int(found.group(1)) > int(found.group(2))
+    assert "now affected and in CISA KEV: CVE-2023-1389" in flat
     # ... and an alert rule whose signed webhooks reached a receiver on loopback, every one
     # of the critical compromise events, each signature checked
     found = re.search(r"alerts: rule 'compromise' sent (\d+) signed webhook deliveries "

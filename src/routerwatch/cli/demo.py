@@ -63,13 +63,18 @@ def demo(
     verbose: bool = VerboseOption,
     no_bulk: bool = typer.Option(False, "--no-bulk", help="Skip the bulk-assessment step "
                                  "(a generated Shodan + masscan dataset assessed to Parquet)."),
+    no_creds: bool = typer.Option(False, "--no-creds", help="Skip the credentialed step (three "
+                                  "routers of the credentialed lab scanned without and with "
+                                  "their owners' credentials)."),
     no_fleet: bool = typer.Option(False, "--no-fleet", help="Skip the fleet-server step "
                                   "(routerwatch serve on 127.0.0.1, the scan uploaded to it)."),
 ) -> None:
     """Start the emulated router lab on loopback, scan it, assess every device, print the
     summary and write the HTML report (plus JSON, CSV, CycloneDX and SARIF) into --output.
 
-    Then it shows the other front ends on the same core: a bulk assessment of a generated
+    Then it scans three routers of the credentialed lab without and with their owners'
+    credentials (read-only logins; --no-creds skips it), and it shows the other front ends on
+    the same core: a bulk assessment of a generated
     Shodan + masscan dataset into Parquet tables (bulk/; --no-bulk skips it) and a real fleet
     server on 127.0.0.1 with this scan uploaded to it, its dashboard's overview page saved and
     one enrolled agent that probes its (recorded) home gateway, a lab router, and reports it
@@ -148,6 +153,8 @@ def demo(
                 fail(f"cannot write the {fmt} report: {exc}", RUNTIME)
             console.print(f"wrote {fmt:<9} {path}")
         kb_url = db_url(db)
+        if not no_creds:
+            _creds_step(engines)
         if not no_bulk:
             _bulk_step(output, kb_url, engines)
         if not no_fleet:  # the lab still runs: the agent's "gateway" is one of its routers
@@ -158,6 +165,19 @@ def demo(
     console.print(f"demo finished in {took:.1f} s; open {output / 'routerwatch-report.html'}")
     if took > 60:
         warn("the demo took longer than 60 s")
+
+
+def _creds_step(engines: Engines) -> None:
+    """Credentialed reads (issue 17's `scan --creds`) of three credentialed-lab routers."""
+    from routerwatch.creds.demo import DEMO_BASE, creds_step
+
+    try:
+        result = creds_step(engines)
+    except (OSError, ValueError) as exc:
+        warn(f"credentialed step skipped: cannot start the credentialed lab on {DEMO_BASE}: "
+             f"{exc}")
+        return
+    console.print(result.line(), highlight=False)
 
 
 def _bulk_step(output: Path, kb_url: str, engines: Engines) -> None:
