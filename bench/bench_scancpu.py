@@ -135,7 +135,8 @@ print(json.dumps({"cpu": cpu() - c0, "wall": time.monotonic() - t0, "open_ports"
 """
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 3600) -> dict[str, Any]:
+def timed(cmd: list[str], env: dict[str, str] | None = None,
+          timeout: float = 3600) -> dict[str, Any]:
     """A whole process under /usr/bin/time: wall, user+sys CPU, peak RSS (MiB)."""
     done = subprocess.run(["/usr/bin/time", "-f", MARK + "%e %U %S %M", *cmd], env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)

@@ -5,9 +5,9 @@
 token from the global rate limiter, then connects. Probes never create sockets themselves:
 TCP (probes, banners, TLS, every HTTP request) goes through :meth:`Guard.connect`,
 :meth:`Guard.open_stream` or :meth:`Guard.open_connection`, UDP (SSDP, SNMP) through
-:meth:`Guard.udp_conversation`: one connected socket per exchange, replies read only from the probed address and port.
-Multicast discovery is the one exception to the scope and is refused unless the scan runs
-with ``discover=True``.
+:meth:`Guard.udp_conversation`: one connected socket per exchange, replies read only from
+the probed address and port. Multicast discovery is the one exception to the scope and is
+refused unless the scan runs with ``discover=True``.
 """
 
 from __future__ import annotations
