@@ -37,6 +37,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -98,6 +99,10 @@ addresses = open(sys.argv[1]).read().split()
 ports = [int(p) for p in sys.argv[2].split(",")]
 hosts_at_once, per_host, timeout = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 banner = sys.argv[6] == "1"
+factory = None
+if sys.argv[7] == "uvloop":
+    import uvloop
+    factory = uvloop.new_event_loop
 async def one(address, port, limit):
     async with limit:
         try:
@@ -130,7 +135,8 @@ def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
 c0, t0 = cpu(), time.monotonic()
-opened = asyncio.run(main())
+with asyncio.Runner(loop_factory=factory) as runner:
+    opened = runner.run(main())
 print(json.dumps({"cpu": cpu() - c0, "wall": time.monotonic() - t0, "open_ports": opened}))
 """
 
@@ -204,6 +210,32 @@ class LabProcs:
                 p.kill()
 
 
+def summary(results: dict[str, list[dict[str, Any]]]) -> None:
+    """Medians over the rounds, and the ratios of the medians (CPU seconds)."""
+    def med(name: str, key: str) -> float:
+        return statistics.median(r[key] for r in results[name])
+
+    print("--- medians over the rounds")
+    for name, runs in results.items():
+        print(f"{name:<18} n={len(runs)}  cpu {med(name, 'cpu'):6.2f} s (min "
+              f"{min(r['cpu'] for r in runs):.2f})  wall {med(name, 'wall'):6.2f} s  "
+              f"peak RSS {med(name, 'rss_mb'):4.0f} MiB")
+    for base in ("connect-asyncio", "connect-uvloop"):
+        if base not in results:
+            continue
+        if "scan" in results:
+            pairs = zip(results["scan"], results[base], strict=False)
+            rounds = ", ".join(f"{a['cpu'] / b['cpu']:.2f}" for a, b in pairs)
+            print(f"ratio (a)/(b) by CPU, whole process, (b) on {base[8:]}: "
+                  f"{med('scan', 'cpu') / med(base, 'cpu'):.2f}x (per round: {rounds})")
+        if "inproc" in results:
+            print(f"ratio (a)/(b) by CPU, in-process scan() to in-process connects, (b) on "
+                  f"{base[8:]}: {med('inproc', 'scan_cpu') / med(base, 'inner_cpu'):.2f}x")
+    if "nmap" in results and "connect-asyncio" in results:
+        print(f"nmap -sT CPU / plain asyncio connects CPU (whole process): "
+              f"{med('nmap', 'cpu') / med('connect-asyncio', 'cpu'):.2f}x")
+
+
 def identities(report: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for host in report.get("hosts", []):
@@ -223,6 +255,10 @@ def main() -> int:
     ap.add_argument("--banner", action="store_true",
                     help="(b) also reads up to 4 KiB of banner (0.3 s) on each open port")
     ap.add_argument("--only", default="scan,inproc,connect,nmap")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="rounds of (a) and (b), interleaved; medians are reported")
+    ap.add_argument("--uvloop-baseline", action="store_true",
+                    help="(b) also on uvloop's event loop (the scanner uses it when installed)")
     ap.add_argument("--profile", type=Path, help="cProfile of the in-process scan to this file")
     ap.add_argument("--identities", type=Path, help="write the scan's identities (JSON) here")
     args = ap.parse_args()
@@ -249,75 +285,71 @@ def main() -> int:
     t0 = time.monotonic()
     lab.start()
     print(f"lab: {args.lab_procs} processes listening after {time.monotonic() - t0:.1f} s")
-    results: dict[str, Any] = {}
+    results: dict[str, list[dict[str, Any]]] = {}
     try:
         def measured(name: str, cmd: list[str], **kw: Any) -> dict[str, Any]:
             before = proc_cpu(lab.pids())
             r = timed(cmd, **kw)
             r["lab_cpu"] = proc_cpu(lab.pids()) - before
             r["load"] = load()
-            results[name] = r
+            results.setdefault(name, []).append(r)
             return r
 
+        scan_cmd = [RW, "scan", f"@{targets}", "-f", "json"]
         if "scan" in only:
-            scan_cmd = [RW, "scan", f"@{targets}", "-f", "json"]
             warm = timed(scan_cmd, env)  # starter KB import, rule cache: not timed
             if warm["rc"] not in (0, 1):
                 raise SystemExit(f"routerwatch scan failed: {warm['stderr'][-2000:]}")
-            r = measured("scan", scan_cmd, env=env)
-            report = json.loads(r["stdout"])
-            seen = identities(report)
-            r["hosts"] = len(seen)
-            r["with_vendor"] = sum(1 for v in seen.values() if v["vendor"])
-            r["with_model"] = sum(1 for v in seen.values() if v["model"])
-            r["with_firmware"] = sum(1 for v in seen.values() if v["firmware"])
-            print(f"(a) routerwatch scan, whole process:   {fmt(r)}   [{r['load']}]")
-            print(f"    {r['hosts']} hosts reported; vendor {r['with_vendor']}, model "
-                  f"{r['with_model']}, firmware {r['with_firmware']}; lab CPU meanwhile "
-                  f"{r['lab_cpu']:.2f} s")
-            if args.identities:
-                args.identities.write_text(json.dumps(seen, indent=1, sort_keys=True) + "\n")
-        if "inproc" in only:
-            r = measured("inproc", [PY, "-c", SCAN_CHILD, str(targets),
-                                    str(args.profile or "")], env=env)
-            inner = json.loads(r["stdout"].strip().splitlines()[-1])
-            r.update(inner)
-            print(f"(a) in-process scan() alone:            cpu {inner['scan_cpu']:6.2f} s   "
-                  f"wall {inner['scan_wall']:.2f} s   ({inner['hosts']} hosts, "
-                  f"{inner['open_ports']} open ports); identify: cpu "
-                  f"{inner['identify_cpu']:.2f} s; that child whole: {fmt(r)}")
-        if "connect" in only:
-            r = measured("connect", [PY, "-c", CONNECT_CHILD, str(targets), ports, "128", "8",
-                                     "1.0", "1" if args.banner else "0"])
-            inner = json.loads(r["stdout"].strip().splitlines()[-1])
-            r.update({"inner_cpu": inner["cpu"], "inner_wall": inner["wall"],
-                      "open_ports": inner["open_ports"]})
-            what = "connect + banner read" if args.banner else "connect + close"
-            print(f"(b) plain asyncio {what}, whole process: {fmt(r)}   [{r['load']}]")
-            print(f"    in-process: cpu {inner['cpu']:.2f} s, wall {inner['wall']:.2f} s; "
-                  f"{inner['open_ports']} open ports; lab CPU meanwhile {r['lab_cpu']:.2f} s")
+        for round_ in range(1, args.repeat + 1):
+            print(f"--- round {round_} of {args.repeat}")
+            if "scan" in only:
+                r = measured("scan", scan_cmd, env=env)
+                seen = identities(json.loads(r["stdout"]))
+                r["hosts"] = len(seen)
+                r["with_vendor"] = sum(1 for v in seen.values() if v["vendor"])
+                r["with_model"] = sum(1 for v in seen.values() if v["model"])
+                r["with_firmware"] = sum(1 for v in seen.values() if v["firmware"])
+                print(f"(a) routerwatch scan, whole process:   {fmt(r)}   [{r['load']}]")
+                print(f"    {r['hosts']} hosts reported; vendor {r['with_vendor']}, model "
+                      f"{r['with_model']}, firmware {r['with_firmware']}; lab CPU meanwhile "
+                      f"{r['lab_cpu']:.2f} s")
+                if args.identities:
+                    args.identities.write_text(json.dumps(seen, indent=1, sort_keys=True) + "\n")
+            if "inproc" in only:
+                r = measured("inproc", [PY, "-c", SCAN_CHILD, str(targets),
+                                        str(args.profile or "")], env=env)
+                r.update(json.loads(r["stdout"].strip().splitlines()[-1]))
+                print(f"(a) in-process scan() alone:            cpu {r['scan_cpu']:6.2f} s   "
+                      f"wall {r['scan_wall']:.2f} s   ({r['hosts']} hosts, "
+                      f"{r['open_ports']} open ports); identify: cpu "
+                      f"{r['identify_cpu']:.2f} s; that child whole: {fmt(r)}")
+            for loop_name in ("asyncio", "uvloop") if "connect" in only else ():
+                if loop_name == "uvloop" and not args.uvloop_baseline:
+                    continue
+                r = measured(f"connect-{loop_name}", [
+                    PY, "-c", CONNECT_CHILD, str(targets), ports, "128", "8", "1.0",
+                    "1" if args.banner else "0", loop_name])
+                inner = json.loads(r["stdout"].strip().splitlines()[-1])
+                r.update({"inner_cpu": inner["cpu"], "inner_wall": inner["wall"],
+                          "open_ports": inner["open_ports"]})
+                what = "connect + banner read" if args.banner else "connect + close"
+                print(f"(b) plain {what} ({loop_name} loop), whole process: {fmt(r)}   "
+                      f"[{r['load']}]")
+                print(f"    in-process: cpu {inner['cpu']:.2f} s, wall {inner['wall']:.2f} s; "
+                      f"{inner['open_ports']} open ports; lab CPU meanwhile "
+                      f"{r['lab_cpu']:.2f} s")
         if "nmap" in only and not args.no_nmap and shutil.which("nmap"):
             try:
-                r = measured("nmap", ["nmap", "-sT", "-Pn", "-n", "-T4", "-p", ports, "-iL",
+                measured("nmap", ["nmap", "-sT", "-Pn", "-n", "-T4", "-p", ports, "-iL",
                                       str(targets), "-oX", str(work / "nmap.xml")],
                              timeout=args.nmap_timeout)
+                r = results["nmap"][-1]
                 opened = (work / "nmap.xml").read_text().count('state="open"')
                 print(f"(c) nmap -sT -T4 (connect scan):        {fmt(r)}   [{r['load']}]")
                 print(f"    {opened} open ports; lab CPU meanwhile {r['lab_cpu']:.2f} s")
             except subprocess.TimeoutExpired:
                 print(f"(c) nmap -sT did not finish within {args.nmap_timeout:.0f} s")
-        if "scan" in results and "connect" in results:
-            a, b = results["scan"], results["connect"]
-            print(f"ratio (a)/(b) by CPU, whole process to whole process: "
-                  f"{a['cpu'] / b['cpu']:.2f}x")
-        if "inproc" in results and "connect" in results:
-            a, b = results["inproc"], results["connect"]
-            print(f"ratio (a)/(b) by CPU, in-process scan() to in-process connects: "
-                  f"{a['scan_cpu'] / b['inner_cpu']:.2f}x (with identify: "
-                  f"{(a['scan_cpu'] + a['identify_cpu']) / b['inner_cpu']:.2f}x)")
-        if "nmap" in results and "connect" in results:
-            print(f"nmap -sT CPU / plain asyncio connects CPU (whole process): "
-                  f"{results['nmap']['cpu'] / results['connect']['cpu']:.2f}x")
+        summary(results)
     finally:
         lab.stop()
         shutil.rmtree(work, ignore_errors=True)
