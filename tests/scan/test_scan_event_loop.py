@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import uvloop  # a dependency off Windows (pyproject.toml)
 
 from routerwatch.lab import Lab
 from routerwatch.models import Observation, replace
 from routerwatch.scan import scanner
 from routerwatch.scan.scanner import ScanOptions, event_loop_factory, scan, scan_async
 from routerwatch.scan.scope import parse_scope
-
-uvloop = pytest.importorskip("uvloop")  # a dependency off Windows
 
 
 def _untimed(observations: list[Observation]) -> list[Observation]:
