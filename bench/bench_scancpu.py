@@ -259,7 +259,10 @@ def main() -> int:
                     help="rounds of (a) and (b), interleaved; medians are reported")
     ap.add_argument("--uvloop-baseline", action="store_true",
                     help="(b) also on uvloop's event loop (the scanner uses it when installed)")
-    ap.add_argument("--profile", type=Path, help="cProfile of the in-process scan to this file")
+    ap.add_argument("--profile", type=Path,
+                    help="cProfile (CPU-time timer) of the in-process scan to this file; it "
+                    "slows the scan ~3x, so its CPU figure is then not comparable (py-spy "
+                    "record --raw on the scan process gives truer shares)")
     ap.add_argument("--identities", type=Path, help="write the scan's identities (JSON) here")
     args = ap.parse_args()
     addresses = lab_addresses(args.base, args.count)
