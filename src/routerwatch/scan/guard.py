@@ -3,11 +3,11 @@
 :class:`Guard` checks the destination against the :class:`~routerwatch.scan.scope.Scope`
 (raising :class:`~routerwatch.scan.scope.OutOfScope` before any socket exists), then takes a
 token from the global rate limiter, then connects. Probes never create sockets themselves:
-TCP (probes, banners, TLS, every HTTP request) goes through :meth:`Guard.connect` /
-:meth:`Guard.open_stream`, UDP (SSDP, SNMP) through :meth:`Guard.udp_conversation`: one
-connected socket per exchange, replies read only from the probed address and port.
-Multicast discovery is the one exception to the scope and is refused unless the scan runs
-with ``discover=True``.
+TCP (probes, banners, TLS, every HTTP request) goes through :meth:`Guard.connect`,
+:meth:`Guard.open_stream` or :meth:`Guard.open_connection`, UDP (SSDP, SNMP) through
+:meth:`Guard.udp_conversation`: one connected socket per exchange, replies read only from
+the probed address and port. Multicast discovery is the one exception to the scope and is
+refused unless the scan runs with ``discover=True``.
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import netaddr
 
 from routerwatch.scan.scope import OutOfScope, Scope, ScopeError
 
 SSDP_MULTICAST = ("239.255.255.250", 1900)
+_P = TypeVar("_P", bound=asyncio.BaseProtocol)
 
 
 class RateLimiter:
@@ -132,6 +133,31 @@ class Guard:
                 ssl_handshake_timeout=timeout if tls is not None else None,
                 limit=limit,
             )
+
+    async def open_connection(
+        self,
+        address: str,
+        port: int,
+        timeout: float,
+        protocol_factory: Callable[[], _P],
+        *,
+        tls: ssl.SSLContext | None = None,
+        prepaid: bool = False,
+    ) -> tuple[asyncio.Transport, _P]:
+        """Like :meth:`open_stream`, for a caller with its own :class:`asyncio.Protocol`
+        (the HTTP probe: no stream reader and writer between it and the socket)."""
+        checked = self.check(address) if prepaid else await self.permit(address)
+        async with asyncio.timeout(timeout):
+            # as in open_stream: asyncio creates, owns and (on failure) closes the socket
+            transport, protocol = await asyncio.get_running_loop().create_connection(
+                protocol_factory,
+                checked,
+                port,
+                ssl=tls,
+                server_hostname="" if tls is not None else None,
+                ssl_handshake_timeout=timeout if tls is not None else None,
+            )
+        return transport, protocol
 
     # ------------------------------------------------------------------ UDP
 

@@ -138,12 +138,23 @@ def decode_body(body: bytes, content_type: str | None) -> str:
     return str(text).replace("\x00", "\ufffd")
 
 
+class _TitleDone(Exception):
+    """Raised by the title parser to stop reading once the title has ended."""
+
+
 class _TitleParser(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, stop_early: bool = False) -> None:
         super().__init__(convert_charrefs=True)
         self.inside = False
         self.parts: list[str] = []
         self.done = False
+        self.stop_early = stop_early
+
+    def _finish(self) -> None:
+        self.inside = False
+        self.done = True
+        if self.stop_early:
+            raise _TitleDone
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self.done:
@@ -151,13 +162,11 @@ class _TitleParser(HTMLParser):
         if tag == "title":
             self.inside = True
         elif self.inside:  # an unclosed <title> ends at the next tag
-            self.inside = False
-            self.done = True
+            self._finish()
 
     def handle_endtag(self, tag: str) -> None:
         if self.inside:
-            self.inside = False
-            self.done = True
+            self._finish()
 
     def handle_data(self, data: str) -> None:
         if self.inside and not self.done:
@@ -165,6 +174,7 @@ class _TitleParser(HTMLParser):
 
 
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)(?:</title\s*>|<|$)", re.I | re.S)
+_TITLE_TAG = re.compile("<title", re.I)  # how a <title> start tag begins (either way)
 
 
 def extract_title(html: str) -> str | None:
@@ -173,14 +183,20 @@ def extract_title(html: str) -> str | None:
     Tolerates upper-case tags, attributes, a missing </title>, comments and scripts that
     mention "<title>".
     """
-    if "<" not in html:
-        return None
     head = html[:65536]
+    if _TITLE_TAG.search(head) is None:  # neither the parser nor the regex could find one
+        return None
     text: str | None = None
-    parser = _TitleParser()
+    # Parse only as far as the end of the title: nothing after it can change the title's text.
+    # The one exception: HTMLParser raises on some "<![" marked sections, and a page where it
+    # raises falls back to the regex below; a page with "<![" anywhere is parsed whole.
+    parser = _TitleParser(stop_early="<![" not in head)
     try:
-        parser.feed(head)
-        parser.close()
+        try:
+            parser.feed(head)
+            parser.close()
+        except _TitleDone:
+            pass
         if parser.parts or parser.done:
             text = "".join(parser.parts)
     except Exception:  # HTMLParser can trip over garbage; fall back to a regex
@@ -396,29 +412,31 @@ class HttpFetcher:
         parsed = parse_url(url)
         limit = self.max_body if max_body is None else max_body
         await self.guard.permit(parsed.host)
+        conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=16384)
+        request = _request_bytes(conn, parsed, method, headers, content)
         async with asyncio.timeout(self.probe_timeout):
-            reader, writer = await self.guard.open_stream(
+            transport, reader = await self.guard.open_connection(
                 parsed.host,
                 parsed.port,
                 self.connect_timeout,
+                lambda: _ResponseReader(conn, limit),
                 tls=self.ssl_context if parsed.scheme == "https" else None,
                 prepaid=True,
             )
             try:
-                return await _exchange(reader, writer, parsed, method, headers, content, limit)
+                transport.write(request)
+                return await reader.result
             finally:
-                writer.transport.abort()
+                transport.abort()
 
 
-async def _exchange(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
+def _request_bytes(
+    conn: h11.Connection,
     url: Url,
     method: str,
     extra: dict[str, str] | None,
     content: bytes | None,
-    limit: int,
-) -> RawResponse:
+) -> bytes:
     default_port = 443 if url.scheme == "https" else 80
     host = f"[{url.host}]" if ":" in url.host else url.host
     if url.port != default_port:
@@ -426,40 +444,78 @@ async def _exchange(
     headers = {"Host": host, **BASE_HEADERS, **(extra or {})}
     if content is not None:
         headers["Content-Length"] = str(len(content))
-    conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=16384)
     data = conn.send(h11.Request(method=method, target=url.target, headers=list(headers.items())))
     if content:
         data += conn.send(h11.Data(data=content))
     data += conn.send(h11.EndOfMessage())
-    writer.write(data)
-    await writer.drain()
+    return data or b""
 
-    status = 0
-    response_headers: tuple[tuple[bytes, bytes], ...] = ()
-    body = bytearray()
-    truncated = False
-    while True:
-        event = conn.next_event()
-        if event is h11.NEED_DATA:
-            conn.receive_data(await reader.read(65536))
-            continue
-        if isinstance(event, h11.Response):
-            status = event.status_code
-            response_headers = tuple((bytes(k), bytes(v)) for k, v in event.headers.raw_items())
-        elif isinstance(event, h11.Data):
-            body += event.data
-            if len(body) > limit:
-                del body[limit:]
-                truncated = True
-                break
-        elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
-            break
-        # h11.InformationalResponse (1xx): keep reading
-    if not status:
-        raise h11.RemoteProtocolError("no response")
-    return RawResponse(
-        status=status, headers=response_headers, body=bytes(body), truncated=truncated
-    )
+
+class _ResponseReader(asyncio.Protocol):
+    """Reads one response with h11 as the bytes arrive (no stream reader in between: a
+    scan makes thousands of these exchanges). ``result`` gets the RawResponse, or the error:
+    h11's ProtocolError for what is not HTTP, the socket's OSError, ``no response``."""
+
+    def __init__(self, conn: h11.Connection, limit: int) -> None:
+        self.conn = conn
+        self.limit = limit
+        self.result: asyncio.Future[RawResponse] = asyncio.get_running_loop().create_future()
+        self.status = 0
+        self.headers: tuple[tuple[bytes, bytes], ...] = ()
+        self.body = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        self._feed(data)
+
+    def eof_received(self) -> bool:
+        self._feed(b"")
+        return False  # the transport closes itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.result.done():
+            return
+        if exc is not None:
+            self.result.set_exception(exc)
+        else:
+            self._feed(b"")
+        if not self.result.done():  # h11 still waits for data that cannot come
+            self.result.set_exception(h11.RemoteProtocolError("connection closed"))
+
+    def _feed(self, data: bytes) -> None:
+        if self.result.done():
+            return
+        conn = self.conn
+        try:
+            conn.receive_data(data)
+            while True:
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    return
+                if isinstance(event, h11.Response):
+                    self.status = event.status_code
+                    self.headers = tuple(
+                        (bytes(k), bytes(v)) for k, v in event.headers.raw_items()
+                    )
+                elif isinstance(event, h11.Data):
+                    self.body += event.data
+                    if len(self.body) > self.limit:
+                        del self.body[self.limit:]
+                        self._finish(truncated=True)
+                        return
+                elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+                    self._finish(truncated=False)
+                    return
+                # h11.InformationalResponse (1xx): keep reading
+        except Exception as exc:  # h11.ProtocolError mostly: the caller describes it
+            self.result.set_exception(exc)
+
+    def _finish(self, truncated: bool) -> None:
+        if not self.status:
+            self.result.set_exception(h11.RemoteProtocolError("no response"))
+            return
+        self.result.set_result(RawResponse(
+            status=self.status, headers=self.headers, body=bytes(self.body), truncated=truncated
+        ))
 
 
 @dataclass(frozen=True)
