@@ -80,85 +80,100 @@ SCHEMAS = {"devices": DEVICE_SCHEMA, "findings": FINDING_SCHEMA, "indicators": I
 
 
 class TableRows:
-    """Rows of the three tables for one partition, as column lists."""
+    """Rows of the three tables for one partition, as column lists (one list per field of the
+    table's schema). The columns that come from an Assessment alone are worked out once per
+    Assessment object: memoised verdicts are shared by many hosts."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, list[dict[str, Any]]] = {name: [] for name in SCHEMAS}
+        self.columns: dict[str, dict[str, list[Any]]] = {
+            name: {f: [] for f in schema.names} for name, schema in SCHEMAS.items()
+        }
+        self._derived: dict[int, tuple[Assessment, tuple[Any, ...]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.columns["devices"]["address"])
+
+    def _device_part(self, a: Assessment) -> tuple[Any, ...]:
+        hit = self._derived.get(id(a))
+        if hit is not None and hit[0] is a:
+            return hit[1]
+        ident = a.identity
+        part = (
+            ident.vendor, ident.model, ident.hardware, ident.firmware, ident.confidence,
+            a.risk, a.risk_level,
+            sum(1 for f in a.findings if f.status == "affected"),
+            sum(1 for f in a.findings if f.status == "possible"),
+            sum(1 for f in a.findings if f.kev and f.status == "affected"),
+            [i.rule for i in a.indicators], a.eol, list(a.policy),
+        )  # fmt: skip
+        self._derived[id(a)] = (a, part)  # the Assessment is kept: its id stays unique
+        return part
 
     def add(self, record: ScanRecord, a: Assessment) -> None:
         ident = a.identity
         addr = record.observation.address
-        kev = sum(1 for f in a.findings if f.kev and f.status == "affected")
-        self.rows["devices"].append(
-            {
-                "address": addr,
-                "vendor": ident.vendor,
-                "model": ident.model,
-                "hardware": ident.hardware,
-                "firmware": ident.firmware,
-                "confidence": ident.confidence,
-                "country": record.country,
-                "asn": record.asn,
-                "source": record.source,
-                "seen": record.seen,
-                "open_ports": list(record.observation.open_ports),
-                "risk": a.risk,
-                "risk_level": a.risk_level,
-                "affected": sum(1 for f in a.findings if f.status == "affected"),
-                "possible": sum(1 for f in a.findings if f.status == "possible"),
-                "kev": kev,
-                "indicators": [i.rule for i in a.indicators],
-                "eol": a.eol,
-                "policy": list(a.policy),
-                "extra": orjson.dumps(record.extra).decode() if record.extra else None,
-            }
-        )
-        for f in a.findings:
-            self.rows["findings"].append(
-                {
-                    "address": addr,
-                    "vendor": ident.vendor,
-                    "model": ident.model,
-                    "firmware": ident.firmware,
-                    "country": record.country,
-                    "cve": f.cve,
-                    "status": f.status,
-                    "kev": f.kev,
-                    "kev_date": f.kev_date,
-                    "epss": f.epss,
-                    "cvss": f.cvss,
-                    "severity": f.severity,
-                    "fixed_in": f.fixed_in,
-                    "source": f.source,
-                }
-            )
-        for i in a.indicators:
-            self.rows["indicators"].append(
-                {
-                    "address": addr,
-                    "vendor": ident.vendor,
-                    "model": ident.model,
-                    "country": record.country,
-                    "rule": i.rule,
-                    "kind": i.kind,
-                    "certainty": i.certainty,
-                    "campaign": i.campaign,
-                    "port": i.port,
-                    "evidence": "; ".join(f"{e.source}: {e.value}" for e in i.evidence)[:512],
-                }
-            )
+        (vendor, model, hardware, firmware, confidence, risk, risk_level, affected, possible,
+         kev, indicators, eol, policy) = self._device_part(a)  # fmt: skip
+        d = self.columns["devices"]
+        d["address"].append(addr)
+        d["vendor"].append(vendor)
+        d["model"].append(model)
+        d["hardware"].append(hardware)
+        d["firmware"].append(firmware)
+        d["confidence"].append(confidence)
+        d["country"].append(record.country)
+        d["asn"].append(record.asn)
+        d["source"].append(record.source)
+        d["seen"].append(record.seen)
+        d["open_ports"].append(list(record.observation.open_ports))
+        d["risk"].append(risk)
+        d["risk_level"].append(risk_level)
+        d["affected"].append(affected)
+        d["possible"].append(possible)
+        d["kev"].append(kev)
+        d["indicators"].append(indicators)
+        d["eol"].append(eol)
+        d["policy"].append(policy)
+        d["extra"].append(orjson.dumps(record.extra).decode() if record.extra else None)
+        if a.findings:
+            f_cols = self.columns["findings"]
+            for f in a.findings:
+                for name, value in (
+                    ("address", addr), ("vendor", ident.vendor), ("model", ident.model),
+                    ("firmware", ident.firmware), ("country", record.country), ("cve", f.cve),
+                    ("status", f.status), ("kev", f.kev), ("kev_date", f.kev_date),
+                    ("epss", f.epss), ("cvss", f.cvss), ("severity", f.severity),
+                    ("fixed_in", f.fixed_in), ("source", f.source),
+                ):  # fmt: skip
+                    f_cols[name].append(value)
+        if a.indicators:
+            i_cols = self.columns["indicators"]
+            for i in a.indicators:
+                evidence = "; ".join(f"{e.source}: {e.value}" for e in i.evidence)[:512]
+                for name, value in (
+                    ("address", addr), ("vendor", ident.vendor), ("model", ident.model),
+                    ("country", record.country), ("rule", i.rule), ("kind", i.kind),
+                    ("certainty", i.certainty), ("campaign", i.campaign), ("port", i.port),
+                    ("evidence", evidence),
+                ):  # fmt: skip
+                    i_cols[name].append(value)
 
 
 def write_tables(rows: TableRows, output: Path, partition: int, partition_by: str) -> None:
-    """Write each table's rows, one file per (partition key value, task partition)."""
+    """Write each table's rows, one file per (partition key value, task partition); rows keep
+    their order within each file."""
     for name, schema in SCHEMAS.items():
-        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in rows.rows[name]:
-            groups[row.get(partition_by) or UNKNOWN].append(row)
-        for value, items in groups.items():
+        columns = rows.columns[name]
+        groups: dict[str, list[int]] = defaultdict(list)
+        for index, value in enumerate(columns[partition_by]):
+            groups[value or UNKNOWN].append(index)
+        if not groups:
+            continue
+        whole = pa.Table.from_pydict(columns, schema=schema)
+        for value, indices in groups.items():
             folder = output / name / f"{partition_by}={quote(value, safe=' -._')}"
             folder.mkdir(parents=True, exist_ok=True)
-            table = pa.Table.from_pylist(items, schema=schema)
+            table = whole if len(groups) == 1 else whole.take(pa.array(indices, pa.int64()))
             path = folder / f"part-{partition:05d}.parquet"
             tmp = folder / f".part-{partition:05d}.parquet.tmp{os.getpid()}"
             pq.write_table(table, tmp, compression="zstd")

@@ -91,9 +91,13 @@ def identity_key(record: ScanRecord, inputs: Sequence[Input] | None = None) -> t
 VOLATILE_HEADERS = frozenset({"date", "expires", "last-modified", "etag", "age"})
 
 
-def assessment_key(record: ScanRecord, ident_key: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Everything of a record the match, checks and assess stages read, without its address.
-    (The Assessment's address, actions and site are per host; the tables use none of them.)"""
+def verdict_key(record: ScanRecord) -> tuple[Any, ...]:
+    """Everything of a record that the fingerprinter, match, checks and assess read, without its
+    address (the Assessment's address, actions and site are per host; the tables use none).
+
+    It covers every input ``extract_inputs`` makes (they are read from these fields only), so
+    the identity memo key is a function of it: a hit here needs neither ``extract_inputs`` nor
+    the identity memo."""
     obs = record.observation
     http = tuple(
         (h.port, h.scheme, h.method, h.path, h.status, h.body, h.title, h.favicon_md5,
@@ -102,8 +106,7 @@ def assessment_key(record: ScanRecord, ident_key: tuple[Any, ...]) -> tuple[Any,
         for h in obs.http
     )  # fmt: skip
     return (
-        ident_key, obs.open_ports, http, obs.banners, obs.tls, obs.upnp, obs.upnp_more,
-        obs.snmp_sysdescr,
+        obs.open_ports, http, obs.banners, obs.tls, obs.upnp, obs.upnp_more, obs.snmp_sysdescr,
         obs.snmp_sysobjectid, obs.mac, obs.mac_vendor, obs.errors,
     )  # fmt: skip
 
@@ -144,15 +147,15 @@ def run_assess(task: AssessTask) -> dict[str, Any]:
     summary = Summary()
     for address in sorted(groups):
         record = merge_records(groups[address])
-        inputs = extract_inputs(record.observation)
-        key = identity_key(record, inputs)
-        identity = memo.get(key) if task.memoise else None
-        if identity is None:
-            identity = memo[key] = engines.fingerprinter.identify(record.observation, inputs)
-            identified += 1
-        vkey = assessment_key(record, key) if task.memoise else None
+        vkey = verdict_key(record) if task.memoise else None
         assessment = verdicts.get(vkey) if vkey is not None else None
         if assessment is None:
+            inputs = extract_inputs(record.observation)
+            key = identity_key(record, inputs)
+            identity = memo.get(key) if task.memoise else None
+            if identity is None:
+                identity = memo[key] = engines.fingerprinter.identify(record.observation, inputs)
+                identified += 1
             assessment = assess_identity(
                 engines, identity, observation=record.observation, policy=policy
             )
