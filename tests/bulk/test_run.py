@@ -19,7 +19,9 @@ from routerwatch.bulk.run import BulkOptions, run_bulk
 from routerwatch.bulk.tables import read_table
 
 FIXTURES = Path(__file__).parent / "fixtures"
-LOOPBACK = "127.8.0.1"  # this helper's loopback range (Dask binds here only)
+# Dask binds here only (a loopback address; ROUTERWATCH_TEST_LOOPBACK picks another, e.g. a
+# helper's own range on a shared machine)
+LOOPBACK = os.environ.get("ROUTERWATCH_TEST_LOOPBACK", "127.8.0.1")
 
 
 @pytest.fixture(scope="module")

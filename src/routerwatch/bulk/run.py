@@ -80,9 +80,23 @@ class BulkResult:
         }
 
 
+COMPRESSION_FACTOR = 8  # scan data (JSON, XML) in gzip/zstd: about 7-12x; an estimate
+TASKS_PER_WORKER = 8  # at least this many partitions per worker: the last ones even out
+
+
+def input_bytes(path: str | Path) -> int:
+    """About how many bytes the reader will see in ``path`` (compressed files estimated)."""
+    from routerwatch.bulk.io import compression
+
+    size = os.path.getsize(path)
+    return size * COMPRESSION_FACTOR if compression(path) else size
+
+
 def auto_partitions(inputs: Sequence[str | Path], workers: int) -> int:
-    total = sum(os.path.getsize(p) for p in inputs if os.path.isfile(p))
-    wanted = max(2 * workers, total // PARTITION_BYTES + 1)
+    """Partitions by the input's (decompressed) bytes, ~PARTITION_BYTES each, and at least
+    TASKS_PER_WORKER per worker so that the workers finish together."""
+    total = sum(input_bytes(p) for p in inputs if os.path.isfile(p))
+    wanted = max(TASKS_PER_WORKER * workers, total // PARTITION_BYTES + 1)
     return int(min(MAX_PARTITIONS, wanted))
 
 
