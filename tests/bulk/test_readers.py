@@ -366,3 +366,19 @@ def test_nmap_with_an_internal_dtd_is_read_whole(tmp_path: Path) -> None:
     stats = ReadStats()
     (chunk,) = plan_chunks([bomb])
     assert list(route_chunk(chunk, stats)) == [] and stats.malformed == 1
+
+
+def test_nmap_element_cannot_declare_entities() -> None:
+    from routerwatch.bulk.readers.interface import MalformedRecord
+
+    reader = READERS["nmap"]
+    for element in (
+        b'<host><!DOCTYPE x [<!ENTITY a "b">]><address addr="10.0.0.1" addrtype="ipv4"/></host>',
+        b'<host><!ENTITY a "b"><address addr="10.0.0.1" addrtype="ipv4"/></host>',
+        b'<host><address addr="10.0.0.1" addrtype="ipv4"/><hostname name="&a;"/></host>',
+        b'<host><address addr="10.0.0.1" addrtype="ipv4"/><hostname name="&#0;"/></host>',
+    ):
+        with pytest.raises(MalformedRecord):
+            reader.parse_line(element)
+    ok = b'<host><address addr="10.0.0.1" addrtype="ipv4"/></host>'
+    assert reader.parse_line(ok)[0].observation.address == "10.0.0.1"  # the parser recovered
