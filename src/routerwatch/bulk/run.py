@@ -65,6 +65,7 @@ class BulkResult:
     distinct_identities: int
     elapsed: float
     output: Path
+    distinct_verdicts: int = 0  # match/checks/assess calls (verdict memo misses)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +76,7 @@ class BulkResult:
             "resumed_chunks": self.resumed_chunks,
             "resumed_partitions": self.resumed_partitions,
             "distinct_identities": self.distinct_identities,
+            "distinct_verdicts": self.distinct_verdicts,
             "elapsed": round(self.elapsed, 3),
             "output": str(self.output),
         }
@@ -163,12 +165,13 @@ def run_bulk(
         for p in range(partitions)
     ]
     summary = Summary()
-    distinct = 0
+    distinct = verdicts = 0
     progress.start("assessing", total=len(tasks))
     for result in executor.run(run_assess, tasks):
         summary.merge(Summary.from_dict(result["summary"]))
         stats.add(ReadStats.from_dict(result.get("parsed") or {}))
         distinct += int(result.get("distinct_identities", 0))
+        verdicts += int(result.get("distinct_verdicts", 0))
         progress.advance()
     progress.finish()
     if not options.keep_spill:
@@ -181,6 +184,7 @@ def run_bulk(
         resumed_chunks=resumed_chunks,
         resumed_partitions=resumed_parts,
         distinct_identities=distinct,
+        distinct_verdicts=verdicts,
         elapsed=time.monotonic() - started,
         output=output,
     )

@@ -7,8 +7,11 @@ what has a marker (see routerwatch.bulk.run).
 
 from __future__ import annotations
 
+import gc
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +28,9 @@ from routerwatch.bulk.tables import TableRows, write_tables
 from routerwatch.models import Assessment, DeviceIdentity
 
 if TYPE_CHECKING:
+    from routerwatch.assess.policy import Policy
     from routerwatch.fingerprint.inputs import Input
+    from routerwatch.pipeline import Engines
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,9 @@ def run_read(task: ReadTask) -> dict[str, Any]:
         return orjson.loads(marker.read_bytes())
     stats = ReadStats()
     writer = SpillWriter(state / "spill" / f"c{task.chunk.index:05d}", task.partitions)
-    for address, item in route_chunk(task.chunk, stats):
-        writer.add(address, item)
+    with gc_paused():
+        for address, item in route_chunk(task.chunk, stats):
+            writer.add(address, item)
     writer.commit()
     result = stats.to_dict()
     write_json(marker, result)
@@ -125,18 +131,45 @@ def _memos(kb: KbSource) -> tuple[dict[Any, DeviceIdentity], dict[Any, Assessmen
     return memos
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a partition is assessed, on again after.
+
+    A partition keeps its records alive until its end and the memos grow across partitions:
+    every object survives, so the collector's full passes re-scan millions of live objects for
+    nothing (~30 % of the CPU at 1,000,000 records). The work makes next to no reference
+    cycles (420 cyclic objects in a whole 200,000-record run), so the partition's garbage is
+    freed by reference counting when it ends."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def run_assess(task: AssessTask) -> dict[str, Any]:
     """Assess one partition: merge records per address, identify (memoised per process),
     match, check, assess; write its Parquet files; return (and record) its partial summary."""
-    from routerwatch.fingerprint.inputs import extract_inputs
-    from routerwatch.pipeline import assess_identity
-
     state = Path(task.state)
     marker = done_marker(state, task.partition)
     if marker.exists():
         return orjson.loads(marker.read_bytes())
     started = time.monotonic()
     engines, policy = worker_engines(task.kb)
+    with gc_paused():
+        result = _assess(task, state, engines, policy, started)
+    write_json(marker, result)
+    return result
+
+
+def _assess(
+    task: AssessTask, state: Path, engines: Engines, policy: Policy | None, started: float
+) -> dict[str, Any]:
+    from routerwatch.fingerprint.inputs import extract_inputs
+    from routerwatch.pipeline import assess_identity
+
     groups: dict[str, list[ScanRecord]] = {}
     parsed = ReadStats()
     for record in read_partition(state / "spill", task.partition, parsed):
@@ -175,5 +208,4 @@ def run_assess(task: AssessTask) -> dict[str, Any]:
         "seconds": round(time.monotonic() - started, 3),
         "pid": os.getpid(),
     }
-    write_json(marker, result)
     return result
