@@ -80,96 +80,75 @@ SCHEMAS = {"devices": DEVICE_SCHEMA, "findings": FINDING_SCHEMA, "indicators": I
 
 
 class TableRows:
-    """Rows of the three tables for one partition, as column lists (one list per field of the
-    table's schema). The columns that come from an Assessment alone are worked out once per
-    Assessment object: memoised verdicts are shared by many hosts."""
+    """Rows of the three tables for one partition, as tuples in schema order (turned into
+    columns when written). The device columns that come from an Assessment alone are worked
+    out once per Assessment object: memoised verdicts are shared by many hosts."""
 
     def __init__(self) -> None:
-        self.columns: dict[str, dict[str, list[Any]]] = {
-            name: {f: [] for f in schema.names} for name, schema in SCHEMAS.items()
-        }
-        self._derived: dict[int, tuple[Assessment, tuple[Any, ...]]] = {}
+        self.rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in SCHEMAS}
+        self._derived: dict[int, tuple[Assessment, tuple[Any, ...], tuple[Any, ...]]] = {}
 
     def __len__(self) -> int:
-        return len(self.columns["devices"]["address"])
+        return len(self.rows["devices"])
 
-    def _device_part(self, a: Assessment) -> tuple[Any, ...]:
+    def _device_parts(self, a: Assessment) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
         hit = self._derived.get(id(a))
         if hit is not None and hit[0] is a:
-            return hit[1]
+            return hit[1], hit[2]
         ident = a.identity
-        part = (
-            ident.vendor, ident.model, ident.hardware, ident.firmware, ident.confidence,
+        identity = (ident.vendor, ident.model, ident.hardware, ident.firmware, ident.confidence)
+        verdict = (
             a.risk, a.risk_level,
             sum(1 for f in a.findings if f.status == "affected"),
             sum(1 for f in a.findings if f.status == "possible"),
             sum(1 for f in a.findings if f.kev and f.status == "affected"),
             [i.rule for i in a.indicators], a.eol, list(a.policy),
         )  # fmt: skip
-        self._derived[id(a)] = (a, part)  # the Assessment is kept: its id stays unique
-        return part
+        self._derived[id(a)] = (a, identity, verdict)  # a is kept: its id stays unique
+        return identity, verdict
 
     def add(self, record: ScanRecord, a: Assessment) -> None:
-        ident = a.identity
         addr = record.observation.address
-        (vendor, model, hardware, firmware, confidence, risk, risk_level, affected, possible,
-         kev, indicators, eol, policy) = self._device_part(a)  # fmt: skip
-        d = self.columns["devices"]
-        d["address"].append(addr)
-        d["vendor"].append(vendor)
-        d["model"].append(model)
-        d["hardware"].append(hardware)
-        d["firmware"].append(firmware)
-        d["confidence"].append(confidence)
-        d["country"].append(record.country)
-        d["asn"].append(record.asn)
-        d["source"].append(record.source)
-        d["seen"].append(record.seen)
-        d["open_ports"].append(list(record.observation.open_ports))
-        d["risk"].append(risk)
-        d["risk_level"].append(risk_level)
-        d["affected"].append(affected)
-        d["possible"].append(possible)
-        d["kev"].append(kev)
-        d["indicators"].append(indicators)
-        d["eol"].append(eol)
-        d["policy"].append(policy)
-        d["extra"].append(orjson.dumps(record.extra).decode() if record.extra else None)
+        country = record.country
+        identity, verdict = self._device_parts(a)
+        extra = orjson.dumps(record.extra).decode() if record.extra else None
+        self.rows["devices"].append(
+            (addr, *identity, country, record.asn, record.source, record.seen,
+             list(record.observation.open_ports), *verdict, extra)
+        )  # fmt: skip
+        ident = a.identity
         if a.findings:
-            f_cols = self.columns["findings"]
+            rows = self.rows["findings"]
             for f in a.findings:
-                for name, value in (
-                    ("address", addr), ("vendor", ident.vendor), ("model", ident.model),
-                    ("firmware", ident.firmware), ("country", record.country), ("cve", f.cve),
-                    ("status", f.status), ("kev", f.kev), ("kev_date", f.kev_date),
-                    ("epss", f.epss), ("cvss", f.cvss), ("severity", f.severity),
-                    ("fixed_in", f.fixed_in), ("source", f.source),
-                ):  # fmt: skip
-                    f_cols[name].append(value)
+                rows.append(
+                    (addr, ident.vendor, ident.model, ident.firmware, country, f.cve, f.status,
+                     f.kev, f.kev_date, f.epss, f.cvss, f.severity, f.fixed_in, f.source)
+                )  # fmt: skip
         if a.indicators:
-            i_cols = self.columns["indicators"]
+            rows = self.rows["indicators"]
             for i in a.indicators:
                 evidence = "; ".join(f"{e.source}: {e.value}" for e in i.evidence)[:512]
-                for name, value in (
-                    ("address", addr), ("vendor", ident.vendor), ("model", ident.model),
-                    ("country", record.country), ("rule", i.rule), ("kind", i.kind),
-                    ("certainty", i.certainty), ("campaign", i.campaign), ("port", i.port),
-                    ("evidence", evidence),
-                ):  # fmt: skip
-                    i_cols[name].append(value)
+                rows.append(
+                    (addr, ident.vendor, ident.model, country, i.rule, i.kind, i.certainty,
+                     i.campaign, i.port, evidence)
+                )  # fmt: skip
 
 
 def write_tables(rows: TableRows, output: Path, partition: int, partition_by: str) -> None:
     """Write each table's rows, one file per (partition key value, task partition); rows keep
     their order within each file."""
     for name, schema in SCHEMAS.items():
-        columns = rows.columns[name]
-        groups: dict[str, list[int]] = defaultdict(list)
-        for index, value in enumerate(columns[partition_by]):
-            groups[value or UNKNOWN].append(index)
-        if not groups:
+        items = rows.rows[name]
+        if not items:
             continue
-        whole = pa.Table.from_pydict(columns, schema=schema)
+        columns = list(zip(*items, strict=True))
+        groups: dict[str, list[int]] = defaultdict(list)
+        for index, value in enumerate(columns[schema.get_field_index(partition_by)]):
+            groups[value or UNKNOWN].append(index)
+        whole = pa.Table.from_arrays(
+            [pa.array(col, type=field.type) for col, field in zip(columns, schema, strict=True)],
+            schema=schema,
+        )
         for value, indices in groups.items():
             folder = output / name / f"{partition_by}={quote(value, safe=' -._')}"
             folder.mkdir(parents=True, exist_ok=True)
