@@ -119,11 +119,9 @@ def route_chunk(chunk: Chunk, stats: ReadStats) -> Iterator[tuple[str, ScanRecor
         if not reader.line_based and reader.splits(head(chunk.path)):
             with _open(chunk) as stream:
                 try:
-                    for address, number, element in reader.route_stream(
-                        stream, chunk.where, stats
-                    ):
-                        where = f"{chunk.where}: host {number}".encode("utf-8", "surrogateescape")
-                        yield address, b"%s\t%s\t%s" % (tag, where, element)
+                    for host, number, element in reader.route_stream(stream, chunk.where, stats):
+                        label = f"{chunk.where}: host {number}".encode("utf-8", "surrogateescape")
+                        yield host, b"%s\t%s\t%s" % (tag, label, element)
                 except _BROKEN as exc:
                     reason = str(exc)[:120] or type(exc).__name__
                     stats.bad(chunk.where, f"file ends or breaks early ({reason})")

@@ -20,9 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO, Literal
-from xml.etree.ElementTree import Element, ParseError
-
-from xml.etree.ElementTree import XMLPullParser
+from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
@@ -179,35 +177,37 @@ class _ElementParser:
     does not know (only the five XML ones exist) is an error, not a fetch."""
 
     def __init__(self) -> None:
-        self._pull: XMLPullParser | None = None
+        self._pull: XMLPullParser[Element] | None = None
         self._uses = 0
 
-    def _fresh(self) -> XMLPullParser:
-        pull = XMLPullParser(events=("start", "end"))
+    def _fresh(self) -> XMLPullParser[Element]:
+        pull: XMLPullParser[Element] = XMLPullParser(events=("start", "end"))
         pull.feed(b"<nmaprun>")
         list(pull.read_events())
         self._uses = 0
         return pull
 
     def parse(self, element: bytes) -> Element:
-        pull = self._pull if self._pull is not None and self._uses < _PARSER_USES else None
+        pull: XMLPullParser[Element] | None = (
+            self._pull if self._pull is not None and self._uses < _PARSER_USES else None
+        )
         if pull is None:
             pull = self._pull = self._fresh()
         self._uses += 1
         try:
             pull.feed(element)
-            events = list(pull.read_events())
+            events: list[tuple[str, Element]] = list(pull.read_events())  # type: ignore[arg-type]
         except ParseError as exc:
             self._pull = None
             raise MalformedRecord(f"XML not readable ({str(exc)[:120]})") from exc
-        first, last = (events[0], events[-1]) if events else (None, None)
-        if (
-            first is None or last is None or first[0] != "start" or last[0] != "end"
-            or first[1] is not last[1] or last[1].tag != "host"
-        ):  # fmt: skip
+        whole = (
+            len(events) >= 2 and events[0][0] == "start" and events[-1][0] == "end"
+            and events[0][1] is events[-1][1] and events[-1][1].tag == "host"
+        )  # fmt: skip
+        if not whole:
             self._pull = None
             raise MalformedRecord("not one whole <host> element")
-        host: Element = last[1]
+        host: Element = events[-1][1]
         return host
 
 
