@@ -382,3 +382,19 @@ def test_nmap_element_cannot_declare_entities() -> None:
             reader.parse_line(element)
     ok = b'<host><address addr="10.0.0.1" addrtype="ipv4"/></host>'
     assert reader.parse_line(ok)[0].observation.address == "10.0.0.1"  # the parser recovered
+
+
+def test_nmap_elements_parse_in_several_threads(tmp_path: Path) -> None:
+    """Dask workers may run tasks in threads: each has its own element parser."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from routerwatch.bulk.generate import write_dataset
+
+    path = tmp_path / "t.xml"
+    write_dataset(path, "nmap", 400, seed=8, router_share=0.5)
+    whole, _ = read_all(path)
+    lines = [ln for ln in path.read_bytes().splitlines() if ln.startswith(b"<host")]
+    reader = READERS["nmap"]
+    with ThreadPoolExecutor(4) as pool:
+        parsed = list(pool.map(lambda ln: reader.parse_line(ln)[0], lines * 3))
+    assert parsed == whole * 3

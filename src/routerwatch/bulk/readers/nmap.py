@@ -18,6 +18,7 @@ version, extrainfo, device type, CPEs) goes to the bag as ``nmap.service:<port>`
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from typing import Any, BinaryIO, Literal
 from xml.etree.ElementTree import Element, ParseError, XMLPullParser
@@ -143,7 +144,10 @@ class NmapReader(Reader):
 
     def parse_line(self, line: bytes) -> list[ScanRecord]:
         """The record of one ``<host>`` element (as route_stream cut it)."""
-        element = _ELEMENTS.parse(line)
+        parser = getattr(_ELEMENTS, "parser", None)
+        if parser is None:
+            parser = _ELEMENTS.parser = _ElementParser()
+        element = parser.parse(line)
         try:
             return [host_record(element)]
         finally:
@@ -167,7 +171,7 @@ def _address(element: bytes) -> str | None:
 
 
 class _ElementParser:
-    """One pull parser per process, fed host element after host element inside a synthetic
+    """One pull parser per thread, fed host element after host element inside a synthetic
     root (a parser a call would cost as much as the parse). An element that is not exactly one
     well-formed ``<host>`` is a MalformedRecord, and the parser starts afresh.
 
@@ -211,7 +215,7 @@ class _ElementParser:
         return host
 
 
-_ELEMENTS = _ElementParser()
+_ELEMENTS = threading.local()  # one _ElementParser per thread (workers may run several tasks)
 
 
 def host_record(host: Element) -> ScanRecord:
