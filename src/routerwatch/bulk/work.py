@@ -132,7 +132,7 @@ def _memos(kb: KbSource) -> tuple[dict[Any, DeviceIdentity], dict[Any, Assessmen
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a partition is assessed, on again after.
+    """The cyclic garbage collector off while a task (a partition or a chunk) runs, on after.
 
     A partition keeps its records alive until its end and the memos grow across partitions:
     every object survives, so the collector's full passes re-scan millions of live objects for
