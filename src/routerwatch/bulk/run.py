@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from routerwatch.bulk.dataset import CHUNK_BYTES, plan_chunks
+from routerwatch.bulk.dataset import CHUNK_BYTES, Chunk, plan_chunks
 from routerwatch.bulk.engines import KbSource
 from routerwatch.bulk.executor import Executor, InlineExecutor
 from routerwatch.bulk.io import DatasetError
@@ -94,6 +94,14 @@ def input_bytes(path: str | Path) -> int:
     return size * COMPRESSION_FACTOR if compression(path) else size
 
 
+def chunk_bytes(chunk: Chunk) -> int:
+    """About how many bytes reading ``chunk`` goes through (its range, or the whole file)."""
+    if chunk.start or chunk.end is not None:
+        end = chunk.end if chunk.end is not None else os.path.getsize(chunk.path)
+        return end - chunk.start
+    return input_bytes(chunk.path)
+
+
 def auto_partitions(inputs: Sequence[str | Path], workers: int) -> int:
     """Partitions by the input's (decompressed) bytes, ~PARTITION_BYTES each, and at least
     TASKS_PER_WORKER per worker so that the workers finish together."""
@@ -152,6 +160,8 @@ def run_bulk(
 
     resumed_chunks = sum(1 for c in chunks if read_marker(state, c.index).exists())
     reads = [ReadTask(c, partitions, str(state)) for c in chunks]
+    if executor.workers > 1:  # the largest first, so that no worker is left with one at the end
+        reads.sort(key=lambda t: chunk_bytes(t.chunk), reverse=True)
     stats = ReadStats()
     progress.start("reading", total=len(reads))
     for result in executor.run(run_read, reads):
