@@ -54,7 +54,8 @@ def compare(a: Path, b: Path) -> list[str]:
     print(f"summary: {'equal' if sa == sb else 'DIFFERS'}")
     for key in sorted(set(sa) | set(sb)):
         if sa.get(key) != sb.get(key):
-            problems.append(f"summary[{key!r}]: {str(sa.get(key))[:200]} / {str(sb.get(key))[:200]}")
+            shown = f"{str(sa.get(key))[:200]} / {str(sb.get(key))[:200]}"
+            problems.append(f"summary[{key!r}]: {shown}")
     return problems
 
 
