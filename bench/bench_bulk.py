@@ -9,9 +9,10 @@ evenly over five files, one per format: Shodan (zstd), ZGrab2 (gzip), Censys (pl
 -oL (plain), nmap XML (plain); it is cached in --data. A "record" is one line of a line format
 (one host-port for Shodan/masscan, one host for ZGrab2/Censys) or one <host> of nmap XML.
 
-For each worker count: a fresh LocalCluster on 127.8.0.1 (no dashboard), one run from the
-files to the Parquet tables and summary; wall time of the run (cluster start reported apart),
-records/s, the peak RSS of each worker process and of the client. Figures go to stdout.
+For each worker count: a fresh LocalCluster on --host (default 127.8.0.1, no dashboard), one run
+from the files to the Parquet tables and summary; wall time of the run (cluster start reported
+apart), records/s, the peak RSS of each worker process and of the client, CPU seconds of each
+worker, identity and verdict memo hits. Figures go to stdout.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ def run(paths: list[str], kb_url: str, workers: int, out: Path, partitions: int 
         "routers": result.summary.routers,
         "partitions": result.partitions,
         "distinct_identities": result.distinct_identities,
+        "distinct_verdicts": result.distinct_verdicts,
         "worker_peak_rss": sorted(peaks.values()),
         "worker_cpu": sorted(cpu.values()),
         "kev_exposed": result.summary.kev_exposed,
@@ -142,7 +144,9 @@ def main() -> int:
             f"({r['malformed']} malformed) → {r['hosts']:,} hosts, {r['routers']:,} routers, "
             f"{r['partitions']} partitions, {r['distinct_identities']:,} distinct identity keys "
             f"(identity memo hits {1 - r['distinct_identities'] / max(r['hosts'], 1):.0%} of "
-            f"hosts); fingerprint input cache: {r['text_hits']:,} hits, {r['text_misses']:,} "
+            f"hosts), {r['distinct_verdicts']:,} verdicts made (verdict memo hits "
+            f"{1 - r['distinct_verdicts'] / max(r['hosts'], 1):.0%} of hosts); "
+            f"fingerprint input cache: {r['text_hits']:,} hits, {r['text_misses']:,} "
             f"misses ({r['text_hits'] / max(r['text_hits'] + r['text_misses'], 1):.0%} hits); "
             f"worker peak RSS MiB: {rss}; client peak RSS {peak_rss() / 2**20:.0f} MiB; "
             f"worker CPU s: {', '.join(f'{c:.1f}' for c in r['worker_cpu'])} "

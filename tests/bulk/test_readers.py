@@ -296,3 +296,105 @@ def test_nmap_scripts_from_generated_router_hosts(tmp_path: Path) -> None:
     vendors = {fp.identify(r.observation).vendor for r in records}
     assert {"TP-Link", "NETGEAR", "ASUS", "MikroTik"} <= vendors
     assert any(b.text.startswith("xlogin:") for r in records for b in r.observation.banners)
+
+
+def _routed(path: Path) -> tuple[list[ScanRecord], ReadStats]:
+    """Records of an nmap file the bulk way: cut into <host> elements, each parsed alone."""
+    from routerwatch.bulk.dataset import parse_line
+    from routerwatch.bulk.io import head, open_binary
+
+    reader = READERS["nmap"]
+    assert reader.splits(head(path))
+    stats = ReadStats()
+    out: list[ScanRecord] = []
+    with open_binary(path) as stream:
+        for address, number, element in reader.route_stream(stream, str(path), stats):
+            assert b"\n" not in element
+            records = parse_line("nmap", f"{path}: host {number}", element, stats)
+            assert all(r.observation.address == address for r in records)
+            out.extend(records)
+    return out, stats
+
+
+def test_nmap_elements_give_the_whole_document_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from routerwatch.bulk.generate import write_dataset
+    from routerwatch.bulk.readers import nmap
+
+    monkeypatch.setattr(nmap, "_BLOCK", 333)  # elements cut across read blocks
+
+    generated = tmp_path / "g.xml"
+    write_dataset(generated, "nmap", 300, seed=4, router_share=0.5)
+    real = (FIXTURES / "nmap-scan.xml").read_bytes()
+    crlf = tmp_path / "crlf.xml"
+    crlf.write_bytes(real.replace(b"\n", b"\r\n"))
+    packed = tmp_path / "n.xml.gz"  # compressed
+    packed.write_bytes(gzip.compress(generated.read_bytes()))
+    for path in (FIXTURES / "nmap-scan.xml", crlf, generated, packed):
+        whole, s1 = read_all(path)
+        routed, s2 = _routed(path)
+        assert whole and routed == whole, path
+        assert (s2.lines, s2.malformed) == (s1.lines, s1.malformed) == (len(whole), 0)
+
+
+def test_nmap_bad_elements_are_counted_alone(tmp_path: Path) -> None:
+    path = tmp_path / "bad.xml"
+    good = '<host><address addr="10.0.0.{}" addrtype="ipv4"/><ports/></host>\n'
+    path.write_text(
+        '<?xml version="1.0"?>\n<nmaprun>\n' + good.format(1)
+        + '<host><address addr="10.0.0.2" addrtype="ipv4"/><ports></host>\n'  # unclosed
+        + "<host><status state='up'/></host>\n"  # no address
+        + '<host><address addr="10.0.0.3" addrtype="ipv4"/><!-- </host>\n'  # open comment
+        + good.format(4) + '<host><address addr="10.0.0.5" addrtype="ipv4"/>'  # file ends
+    )  # fmt: skip
+    records, stats = _routed(path)
+    assert [r.observation.address for r in records] == ["10.0.0.1", "10.0.0.4"]
+    assert stats.malformed == 4, stats.errors
+
+
+def test_nmap_with_an_internal_dtd_is_read_whole(tmp_path: Path) -> None:
+    from routerwatch.bulk.dataset import route_chunk
+
+    bomb = tmp_path / "bomb.xml"
+    bomb.write_text(
+        '<?xml version="1.0"?><!DOCTYPE nmaprun [<!ENTITY a "aaaaaaaaaa">]><nmaprun><host>'
+        '<address addr="10.0.0.1" addrtype="ipv4"/><hostname name="&a;"/></host></nmaprun>'
+    )
+    assert not READERS["nmap"].splits(bomb.read_bytes())
+    assert READERS["nmap"].splits((FIXTURES / "nmap-scan.xml").read_bytes())
+    stats = ReadStats()
+    (chunk,) = plan_chunks([bomb])
+    assert list(route_chunk(chunk, stats)) == [] and stats.malformed == 1
+
+
+def test_nmap_element_cannot_declare_entities() -> None:
+    from routerwatch.bulk.readers.interface import MalformedRecord
+
+    reader = READERS["nmap"]
+    for element in (
+        b'<host><!DOCTYPE x [<!ENTITY a "b">]><address addr="10.0.0.1" addrtype="ipv4"/></host>',
+        b'<host><!ENTITY a "b"><address addr="10.0.0.1" addrtype="ipv4"/></host>',
+        b'<host><address addr="10.0.0.1" addrtype="ipv4"/><hostname name="&a;"/></host>',
+        b'<host><address addr="10.0.0.1" addrtype="ipv4"/><hostname name="&#0;"/></host>',
+    ):
+        with pytest.raises(MalformedRecord):
+            reader.parse_line(element)
+    ok = b'<host><address addr="10.0.0.1" addrtype="ipv4"/></host>'
+    assert reader.parse_line(ok)[0].observation.address == "10.0.0.1"  # the parser recovered
+
+
+def test_nmap_elements_parse_in_several_threads(tmp_path: Path) -> None:
+    """Dask workers may run tasks in threads: each has its own element parser."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from routerwatch.bulk.generate import write_dataset
+
+    path = tmp_path / "t.xml"
+    write_dataset(path, "nmap", 400, seed=8, router_share=0.5)
+    whole, _ = read_all(path)
+    lines = [ln for ln in path.read_bytes().splitlines() if ln.startswith(b"<host")]
+    reader = READERS["nmap"]
+    with ThreadPoolExecutor(4) as pool:
+        parsed = list(pool.map(lambda ln: reader.parse_line(ln)[0], lines * 3))
+    assert parsed == whole * 3

@@ -19,7 +19,9 @@ from routerwatch.bulk.run import BulkOptions, run_bulk
 from routerwatch.bulk.tables import read_table
 
 FIXTURES = Path(__file__).parent / "fixtures"
-LOOPBACK = "127.8.0.1"  # this helper's loopback range (Dask binds here only)
+# Dask binds here only (a loopback address; ROUTERWATCH_TEST_LOOPBACK picks another, e.g. a
+# helper's own range on a shared machine)
+LOOPBACK = os.environ.get("ROUTERWATCH_TEST_LOOPBACK", "127.8.0.1")
 
 
 @pytest.fixture(scope="module")
@@ -280,3 +282,27 @@ def test_cli_on_an_existing_scheduler(kb_url: str, tmp_path: Path) -> None:
     data = __import__("orjson").loads((out / "summary.json").read_bytes())
     assert data["partitions"] == 8 and data["summary"]["routers"] > 0
     assert (out / "summary.json").exists() and (out / "devices").is_dir()
+
+
+def test_verdict_key_determines_the_identity_key(tmp_path: Path) -> None:
+    """The verdict memo is looked up before extract_inputs: equal verdict keys must mean equal
+    fingerprint inputs (else a hit could carry another device's identity)."""
+    from routerwatch.bulk.dataset import plan_chunks, read_chunk
+    from routerwatch.bulk.record import ReadStats, merge_records
+    from routerwatch.bulk.work import identity_key, verdict_key
+
+    paths = []
+    for fmt, name in (("shodan", "s.jsonl"), ("nmap", "n.xml"), ("zgrab2", "z.jsonl")):
+        write_dataset(tmp_path / name, fmt, 1500, seed=31, router_share=0.5)
+        paths.append(tmp_path / name)
+    groups: dict[str, list] = {}
+    stats = ReadStats()
+    for chunk in plan_chunks(paths):
+        for r in read_chunk(chunk, stats):
+            groups.setdefault(r.observation.address, []).append(r)
+    seen: dict[tuple, tuple] = {}
+    for records in groups.values():
+        record = merge_records(records)
+        ident = seen.setdefault(verdict_key(record), identity_key(record))
+        assert ident == identity_key(record)
+    assert len(seen) < len(groups)  # the data repeats devices: the memo is exercised

@@ -110,14 +110,25 @@ def _whole(chunk: Chunk) -> bool:
 
 def route_chunk(chunk: Chunk, stats: ReadStats) -> Iterator[tuple[str, ScanRecord | bytes]]:
     """(address, what to spill) for one chunk: for line formats the raw line (parsed later, in
-    its partition: the read stage only finds its address), for documents the parsed record.
+    its partition: the read stage only finds its address), for documents that split into
+    elements (nmap XML) the raw element likewise, for other documents the parsed record.
     Lines without even an address are counted as malformed here."""
+    reader = get_reader(chunk.reader)
+    tag = chunk.reader.encode()
     if _whole(chunk):
+        if not reader.line_based and reader.splits(head(chunk.path)):
+            with _open(chunk) as stream:
+                try:
+                    for host, number, element in reader.route_stream(stream, chunk.where, stats):
+                        label = f"{chunk.where}: host {number}".encode("utf-8", "surrogateescape")
+                        yield host, b"%s\t%s\t%s" % (tag, label, element)
+                except _BROKEN as exc:
+                    reason = str(exc)[:120] or type(exc).__name__
+                    stats.bad(chunk.where, f"file ends or breaks early ({reason})")
+            return
         for record in read_chunk(chunk, stats):
             yield record.observation.address, record
         return
-    reader = get_reader(chunk.reader)
-    tag = chunk.reader.encode()
     for where, line in _lines(chunk, stats):
         try:
             address = reader.address_of(line)

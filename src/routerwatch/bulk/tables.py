@@ -80,85 +80,79 @@ SCHEMAS = {"devices": DEVICE_SCHEMA, "findings": FINDING_SCHEMA, "indicators": I
 
 
 class TableRows:
-    """Rows of the three tables for one partition, as column lists."""
+    """Rows of the three tables for one partition, as tuples in schema order (turned into
+    columns when written). The device columns that come from an Assessment alone are worked
+    out once per Assessment object: memoised verdicts are shared by many hosts."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, list[dict[str, Any]]] = {name: [] for name in SCHEMAS}
+        self.rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in SCHEMAS}
+        self._derived: dict[int, tuple[Assessment, tuple[Any, ...], tuple[Any, ...]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.rows["devices"])
+
+    def _device_parts(self, a: Assessment) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        hit = self._derived.get(id(a))
+        if hit is not None and hit[0] is a:
+            return hit[1], hit[2]
+        ident = a.identity
+        identity = (ident.vendor, ident.model, ident.hardware, ident.firmware, ident.confidence)
+        verdict = (
+            a.risk, a.risk_level,
+            sum(1 for f in a.findings if f.status == "affected"),
+            sum(1 for f in a.findings if f.status == "possible"),
+            sum(1 for f in a.findings if f.kev and f.status == "affected"),
+            [i.rule for i in a.indicators], a.eol, list(a.policy),
+        )  # fmt: skip
+        self._derived[id(a)] = (a, identity, verdict)  # a is kept: its id stays unique
+        return identity, verdict
 
     def add(self, record: ScanRecord, a: Assessment) -> None:
-        ident = a.identity
         addr = record.observation.address
-        kev = sum(1 for f in a.findings if f.kev and f.status == "affected")
+        country = record.country
+        identity, verdict = self._device_parts(a)
+        extra = orjson.dumps(record.extra).decode() if record.extra else None
         self.rows["devices"].append(
-            {
-                "address": addr,
-                "vendor": ident.vendor,
-                "model": ident.model,
-                "hardware": ident.hardware,
-                "firmware": ident.firmware,
-                "confidence": ident.confidence,
-                "country": record.country,
-                "asn": record.asn,
-                "source": record.source,
-                "seen": record.seen,
-                "open_ports": list(record.observation.open_ports),
-                "risk": a.risk,
-                "risk_level": a.risk_level,
-                "affected": sum(1 for f in a.findings if f.status == "affected"),
-                "possible": sum(1 for f in a.findings if f.status == "possible"),
-                "kev": kev,
-                "indicators": [i.rule for i in a.indicators],
-                "eol": a.eol,
-                "policy": list(a.policy),
-                "extra": orjson.dumps(record.extra).decode() if record.extra else None,
-            }
-        )
-        for f in a.findings:
-            self.rows["findings"].append(
-                {
-                    "address": addr,
-                    "vendor": ident.vendor,
-                    "model": ident.model,
-                    "firmware": ident.firmware,
-                    "country": record.country,
-                    "cve": f.cve,
-                    "status": f.status,
-                    "kev": f.kev,
-                    "kev_date": f.kev_date,
-                    "epss": f.epss,
-                    "cvss": f.cvss,
-                    "severity": f.severity,
-                    "fixed_in": f.fixed_in,
-                    "source": f.source,
-                }
-            )
-        for i in a.indicators:
-            self.rows["indicators"].append(
-                {
-                    "address": addr,
-                    "vendor": ident.vendor,
-                    "model": ident.model,
-                    "country": record.country,
-                    "rule": i.rule,
-                    "kind": i.kind,
-                    "certainty": i.certainty,
-                    "campaign": i.campaign,
-                    "port": i.port,
-                    "evidence": "; ".join(f"{e.source}: {e.value}" for e in i.evidence)[:512],
-                }
-            )
+            (addr, *identity, country, record.asn, record.source, record.seen,
+             list(record.observation.open_ports), *verdict, extra)
+        )  # fmt: skip
+        ident = a.identity
+        if a.findings:
+            rows = self.rows["findings"]
+            for f in a.findings:
+                rows.append(
+                    (addr, ident.vendor, ident.model, ident.firmware, country, f.cve, f.status,
+                     f.kev, f.kev_date, f.epss, f.cvss, f.severity, f.fixed_in, f.source)
+                )  # fmt: skip
+        if a.indicators:
+            rows = self.rows["indicators"]
+            for i in a.indicators:
+                evidence = "; ".join(f"{e.source}: {e.value}" for e in i.evidence)[:512]
+                rows.append(
+                    (addr, ident.vendor, ident.model, country, i.rule, i.kind, i.certainty,
+                     i.campaign, i.port, evidence)
+                )  # fmt: skip
 
 
 def write_tables(rows: TableRows, output: Path, partition: int, partition_by: str) -> None:
-    """Write each table's rows, one file per (partition key value, task partition)."""
+    """Write each table's rows, one file per (partition key value, task partition); rows keep
+    their order within each file."""
     for name, schema in SCHEMAS.items():
-        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in rows.rows[name]:
-            groups[row.get(partition_by) or UNKNOWN].append(row)
-        for value, items in groups.items():
+        items = rows.rows[name]
+        if not items:
+            continue
+        columns = list(zip(*items, strict=True))
+        groups: dict[str, list[int]] = defaultdict(list)
+        for index, value in enumerate(columns[schema.get_field_index(partition_by)]):
+            groups[value or UNKNOWN].append(index)
+        whole = pa.Table.from_arrays(
+            [pa.array(col, type=field.type) for col, field in zip(columns, schema, strict=True)],
+            schema=schema,
+        )
+        for value, indices in groups.items():
             folder = output / name / f"{partition_by}={quote(value, safe=' -._')}"
             folder.mkdir(parents=True, exist_ok=True)
-            table = pa.Table.from_pylist(items, schema=schema)
+            table = whole if len(groups) == 1 else whole.take(pa.array(indices, pa.int64()))
             path = folder / f"part-{partition:05d}.parquet"
             tmp = folder / f".part-{partition:05d}.parquet.tmp{os.getpid()}"
             pq.write_table(table, tmp, compression="zstd")

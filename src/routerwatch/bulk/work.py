@@ -7,9 +7,11 @@ what has a marker (see routerwatch.bulk.run).
 
 from __future__ import annotations
 
+import gc
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +27,9 @@ from routerwatch.bulk.tables import TableRows, write_tables
 from routerwatch.models import Assessment, DeviceIdentity
 
 if TYPE_CHECKING:
+    from routerwatch.assess.policy import Policy
     from routerwatch.fingerprint.inputs import Input
+    from routerwatch.pipeline import Engines
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,9 @@ def run_read(task: ReadTask) -> dict[str, Any]:
         return orjson.loads(marker.read_bytes())
     stats = ReadStats()
     writer = SpillWriter(state / "spill" / f"c{task.chunk.index:05d}", task.partitions)
-    for address, item in route_chunk(task.chunk, stats):
-        writer.add(address, item)
+    with gc_paused():
+        for address, item in route_chunk(task.chunk, stats):
+            writer.add(address, item)
     writer.commit()
     result = stats.to_dict()
     write_json(marker, result)
@@ -91,9 +96,13 @@ def identity_key(record: ScanRecord, inputs: Sequence[Input] | None = None) -> t
 VOLATILE_HEADERS = frozenset({"date", "expires", "last-modified", "etag", "age"})
 
 
-def assessment_key(record: ScanRecord, ident_key: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Everything of a record the match, checks and assess stages read, without its address.
-    (The Assessment's address, actions and site are per host; the tables use none of them.)"""
+def verdict_key(record: ScanRecord) -> tuple[Any, ...]:
+    """Everything of a record that the fingerprinter, match, checks and assess read, without its
+    address (the Assessment's address, actions and site are per host; the tables use none).
+
+    It covers every input ``extract_inputs`` makes (they are read from these fields only), so
+    the identity memo key is a function of it: a hit here needs neither ``extract_inputs`` nor
+    the identity memo."""
     obs = record.observation
     http = tuple(
         (h.port, h.scheme, h.method, h.path, h.status, h.body, h.title, h.favicon_md5,
@@ -102,8 +111,7 @@ def assessment_key(record: ScanRecord, ident_key: tuple[Any, ...]) -> tuple[Any,
         for h in obs.http
     )  # fmt: skip
     return (
-        ident_key, obs.open_ports, http, obs.banners, obs.tls, obs.upnp, obs.upnp_more,
-        obs.snmp_sysdescr,
+        obs.open_ports, http, obs.banners, obs.tls, obs.upnp, obs.upnp_more, obs.snmp_sysdescr,
         obs.snmp_sysobjectid, obs.mac, obs.mac_vendor, obs.errors,
     )  # fmt: skip
 
@@ -122,18 +130,45 @@ def _memos(kb: KbSource) -> tuple[dict[Any, DeviceIdentity], dict[Any, Assessmen
     return memos
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a task (a partition or a chunk) runs, on after.
+
+    A partition keeps its records alive until its end and the memos grow across partitions:
+    every object survives, so the collector's full passes re-scan millions of live objects for
+    nothing (~30 % of the CPU at 1,000,000 records). The work makes next to no reference
+    cycles (420 cyclic objects in a whole 200,000-record run), so the partition's garbage is
+    freed by reference counting when it ends."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def run_assess(task: AssessTask) -> dict[str, Any]:
     """Assess one partition: merge records per address, identify (memoised per process),
     match, check, assess; write its Parquet files; return (and record) its partial summary."""
-    from routerwatch.fingerprint.inputs import extract_inputs
-    from routerwatch.pipeline import assess_identity
-
     state = Path(task.state)
     marker = done_marker(state, task.partition)
     if marker.exists():
         return orjson.loads(marker.read_bytes())
     started = time.monotonic()
     engines, policy = worker_engines(task.kb)
+    with gc_paused():
+        result = _assess(task, state, engines, policy, started)
+    write_json(marker, result)
+    return result
+
+
+def _assess(
+    task: AssessTask, state: Path, engines: Engines, policy: Policy | None, started: float
+) -> dict[str, Any]:
+    from routerwatch.fingerprint.inputs import extract_inputs
+    from routerwatch.pipeline import assess_identity
+
     groups: dict[str, list[ScanRecord]] = {}
     parsed = ReadStats()
     for record in read_partition(state / "spill", task.partition, parsed):
@@ -144,15 +179,15 @@ def run_assess(task: AssessTask) -> dict[str, Any]:
     summary = Summary()
     for address in sorted(groups):
         record = merge_records(groups[address])
-        inputs = extract_inputs(record.observation)
-        key = identity_key(record, inputs)
-        identity = memo.get(key) if task.memoise else None
-        if identity is None:
-            identity = memo[key] = engines.fingerprinter.identify(record.observation, inputs)
-            identified += 1
-        vkey = assessment_key(record, key) if task.memoise else None
+        vkey = verdict_key(record) if task.memoise else None
         assessment = verdicts.get(vkey) if vkey is not None else None
         if assessment is None:
+            inputs = extract_inputs(record.observation)
+            key = identity_key(record, inputs)
+            identity = memo.get(key) if task.memoise else None
+            if identity is None:
+                identity = memo[key] = engines.fingerprinter.identify(record.observation, inputs)
+                identified += 1
             assessment = assess_identity(
                 engines, identity, observation=record.observation, policy=policy
             )
@@ -172,5 +207,4 @@ def run_assess(task: AssessTask) -> dict[str, Any]:
         "seconds": round(time.monotonic() - started, 3),
         "pid": os.getpid(),
     }
-    write_json(marker, result)
     return result

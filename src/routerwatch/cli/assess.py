@@ -67,7 +67,8 @@ def assess(
         "--partitions",
         min=1,
         max=4096,
-        help="Number of partitions (default: one per 16 MiB of input, at least 2 per worker).",
+        help="Number of partitions (default: one per 16 MiB of input, gzip/zstd counted 8x; at "
+        "least 8 per worker).",
     ),
     partition_by: str = typer.Option(
         "vendor", "--partition-by", help="Parquet partition column: vendor or country."

@@ -23,6 +23,7 @@ from routerwatch.scan.probes.http import (
     RawResponse,
     _TitleParser,
     build_http_observation,
+    decode_headers,
     extract_title,
 )
 from routerwatch.scan.probes.tls import TlsError, parse_certificate
@@ -71,10 +72,9 @@ def to_bytes(text: str) -> bytes:
         return text.encode("utf-8", "replace")
 
 
-def http_from_raw(
-    raw: bytes, port: int, scheme: Literal["http", "https"] = "http", path: str = "/"
-) -> HttpObservation | None:
-    """A raw response (status line, headers, maybe a body) → HttpObservation, or None."""
+def split_raw(raw: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    """A raw response (status line, headers, maybe a body) → (status, raw header pairs, body
+    bytes), or None without a status line."""
     raw = raw[:MAX_RAW]
     m = _STATUS.match(raw)
     if m is None:
@@ -87,7 +87,25 @@ def http_from_raw(
         name, sep, value = line.partition(b":")
         if sep and name.strip():
             headers.append((name.strip(), value.strip()))
-    response = RawResponse(status=int(m.group(1)), headers=tuple(headers), body=body[:MAX_BODY])
+    return int(m.group(1)), headers, body
+
+
+def head_from_raw(raw: bytes) -> tuple[int, tuple[tuple[str, str], ...]] | None:
+    """(status, headers) of a raw response as http_from_raw decodes them (the scanner's
+    decode_headers), without building the exchange; None without a status line."""
+    parts = split_raw(raw)
+    return None if parts is None else (parts[0], decode_headers(parts[1]))
+
+
+def http_from_raw(
+    raw: bytes, port: int, scheme: Literal["http", "https"] = "http", path: str = "/"
+) -> HttpObservation | None:
+    """A raw response (status line, headers, maybe a body) → HttpObservation, or None."""
+    parts = split_raw(raw)
+    if parts is None:
+        return None
+    status, headers, body = parts
+    response = RawResponse(status=status, headers=tuple(headers), body=body[:MAX_BODY])
     return build_http_observation(port, scheme, "GET", path, response, max_body=MAX_BODY)
 
 

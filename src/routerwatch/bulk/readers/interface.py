@@ -45,6 +45,19 @@ class Reader(ABC):
         records = self.parse_line(line)
         return records[0].observation.address if records else None
 
+    def splits(self, head: bytes) -> bool:
+        """Document readers: whether a file starting with ``head`` can be cut by
+        :meth:`route_stream` into elements that :meth:`parse_line` parses one by one."""
+        return False
+
+    def route_stream(
+        self, stream: BinaryIO, where: str, stats: ReadStats
+    ) -> Iterator[tuple[str, int, bytes]]:
+        """(address, element number, element without line ends) of a whole stream, for the
+        readers whose :meth:`splits` says so."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
     def read_stream(self, stream: BinaryIO, where: str, stats: ReadStats) -> Iterator[ScanRecord]:
         """Records of a whole stream (document readers only)."""
         raise NotImplementedError

@@ -128,12 +128,12 @@ def _http(
                 favicon_md5 = hashlib.md5(icon, usedforsecurity=False).hexdigest()
             except (binascii.Error, ValueError):
                 favicon_md5 = None
-    head = c.http_from_raw(raw, port, scheme)
+    head = c.head_from_raw(raw)
     title = meta.get("title") if isinstance(meta.get("title"), str) else None
-    headers = list(head.headers) if head is not None else []
+    headers = list(head[1]) if head is not None else []
     if head is None and isinstance(meta.get("server"), str):
         headers.append(("server", meta["server"]))
-    status = head.status if head is not None else int(meta.get("status") or 200)
+    status = head[0] if head is not None else int(meta.get("status") or 200)
     return c.http_from_parts(
         port,
         scheme,
