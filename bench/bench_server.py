@@ -47,7 +47,7 @@ HOST = "127.49.0.1"
 
 
 def schema_url() -> tuple[str, str]:
-    name = "bench_" + uuid.uuid4().hex[:10]
+    name = os.environ.get("ROUTERWATCH_BENCH_SCHEMA_PREFIX", "bench_") + uuid.uuid4().hex[:10]
     eng = sa.create_engine(PG)
     with eng.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))

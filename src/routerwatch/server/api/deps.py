@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from routerwatch.report.csvfmt import neutralise
-from routerwatch.server.auth import AuthError, Principal, authenticate
+from routerwatch.server.auth import AuthError, Principal, authenticate, cached
 from routerwatch.server.context import ServerContext
 from routerwatch.server.timeutil import iso
 
@@ -33,15 +33,13 @@ def ctx(request: Request) -> ServerContext:
 async def caller(request: Request,
                  cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
     """The principal of the request's bearer token, or 401."""
-    context = ctx(request)
     token = cred.credentials if cred is not None else None
-
-    def check() -> Principal:
-        with context.store.read() as conn:
-            return authenticate(conn, token)
-
+    principal = cached(token)  # verified lately in this process: no thread, no database
+    if principal is not None:
+        request.state.principal = principal
+        return principal
     try:
-        principal = await run_in_threadpool(check)
+        principal = await run_in_threadpool(authenticate, ctx(request).store.read, token)
     except AuthError as exc:
         raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
     request.state.principal = principal
