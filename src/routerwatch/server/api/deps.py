@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from routerwatch.report.csvfmt import neutralise
+from routerwatch.server.api.pagecache import PageCache
 from routerwatch.server.auth import AuthError, Principal, authenticate, cached
 from routerwatch.server.context import ServerContext
 from routerwatch.server.timeutil import iso
@@ -119,11 +120,20 @@ def _cell(value: Any) -> str:
     return neutralise(json.dumps(value) if isinstance(value, list | dict) else str(value))
 
 
-def fast_json(data: Any, status_code: int = 200) -> Response:
+def json_bytes(data: Any) -> bytes:
     """JSON straight from orjson: the declared response model documents the shape, and the
     rows are already plain (skipping pydantic's re-validation keeps list pages fast)."""
-    body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS, default=str)
-    return Response(body, status_code=status_code, media_type="application/json")
+    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS, default=str)
+
+
+def fast_json(data: Any, status_code: int = 200) -> Response:
+    return Response(json_bytes(data), status_code=status_code, media_type="application/json")
+
+
+def pages(request: Request) -> PageCache:
+    """The process's cache of inventory answers (see ``pagecache``)."""
+    cache: PageCache = request.app.state.pages
+    return cache
 
 
 def json_download(data: Any, name: str) -> JSONResponse:

@@ -64,6 +64,12 @@ class FleetStore:
     def close(self) -> None:
         self.engine.dispose()
 
+    def generation(self, conn: Connection) -> int:
+        """The inventory write generation: it changes with every committed change to devices,
+        sites or findings (database triggers, migration f0005), whichever process wrote."""
+        return int(conn.exec_driver_sql("SELECT n FROM fleet_generation WHERE id = 1")
+                   .scalar_one())
+
     # ------------------------------------------------------------------ organisations, sites
     def ensure_org(self, conn: Connection, name: str, *, system: bool = False) -> int:
         row = conn.execute(sa.select(schema.orgs.c.id).where(schema.orgs.c.name == name)).first()
