@@ -18,12 +18,13 @@ from routerwatch.server.api.agents import admit, uploader
 from routerwatch.server.api.deps import (
     ObjectId,
     Page,
+    cached_answer,
     csv_response,
     ctx,
     json_bytes,
     no_nul,
     paged,
-    pages,
+    paging,
     role,
     row_dict,
 )
@@ -45,7 +46,8 @@ Format = Literal["json", "csv"]
 
 
 @router.get("/sites", response_model=m.SiteList, tags=["inventory"])
-def list_sites(request: Request, page: Page = Depends(), p: Principal = Depends(viewer)) -> Any:
+def list_sites(request: Request, page: Page = Depends(paging),
+               p: Principal = Depends(viewer)) -> Any:
     s, d = t.sites, t.devices
     count = sa.select(sa.func.count()).where(d.c.site_id == s.c.id).scalar_subquery()
     with ctx(request).store.read() as conn:
@@ -119,9 +121,9 @@ def device_rows(conn: sa.Connection, cond: list[Any], limit: int | None, offset:
 
 @router.get("/devices", response_model=m.DeviceList, tags=["inventory"],
             responses={200: {"content": {"text/csv": {}}}})
-def list_devices(
+async def list_devices(
     request: Request,
-    page: Page = Depends(),
+    page: Page = Depends(paging),
     vendor: str | None = Query(None, max_length=100),
     site: str | None = Query(None, max_length=200),
     kev: bool | None = Query(None, description="only devices with (true) / without (false) "
@@ -133,28 +135,30 @@ def list_devices(
     sort: Literal["id", "risk", "last_seen"] = "id",
     format: Format = "json",
     p: Principal = Depends(viewer),
-) -> Any:
+) -> Response:
     """Devices of the caller's organisation; ``format=csv`` exports every match (no paging)."""
     d, s = t.devices, t.sites
     cond = _device_filter(p, vendor, site, kev, risk_min, risk_level, state, q)
     order = {"id": [d.c.id], "risk": [d.c.risk.desc(), d.c.id],
              "last_seen": [d.c.last_seen.desc(), d.c.id]}[sort]
     store = ctx(request).store
-    with store.read() as conn:
-        if format == "csv":
-            rows = device_rows(conn, cond, None, 0, order)
+    if format == "csv":
+        def export() -> Response:
+            with store.read() as conn:
+                rows = device_rows(conn, cond, None, 0, order)
             return csv_response(rows, DEVICE_COLUMNS, "devices.csv")
-        generation = store.generation(conn)  # first: see pagecache.py
-        key = ("devices", p.org_id, vendor, site, kev, risk_min, risk_level, state, q, sort,
-               page.limit, page.offset)
-        body = pages(request).get(generation, key)
-        if body is None:
-            total = conn.execute(sa.select(sa.func.count()).select_from(
-                d.join(s, s.c.id == d.c.site_id)).where(*cond)).scalar_one()
-            rows = device_rows(conn, cond, page.limit, page.offset, order, raw_json=True)
-            body = json_bytes(paged(rows, total, page))
-            pages(request).put(generation, key, body)
-    return Response(body, media_type="application/json")
+
+        return await run_in_threadpool(export)
+    key = ("devices", p.org_id, vendor, site, kev, risk_min, risk_level, state, q, sort,
+           page.limit, page.offset)
+
+    def build(conn: sa.Connection) -> bytes:
+        total = conn.execute(sa.select(sa.func.count()).select_from(
+            d.join(s, s.c.id == d.c.site_id)).where(*cond)).scalar_one()
+        rows = device_rows(conn, cond, page.limit, page.offset, order, raw_json=True)
+        return json_bytes(paged(rows, total, page))
+
+    return await cached_answer(request, key, build)
 
 
 def finding_rows(conn: sa.Connection, cond: list[Any], limit: int | None,
@@ -169,23 +173,20 @@ def finding_rows(conn: sa.Connection, cond: list[Any], limit: int | None,
 
 
 @router.get("/devices/{device_id}", response_model=m.DeviceDetail, tags=["inventory"])
-def get_device(device_id: ObjectId, request: Request, p: Principal = Depends(viewer)) -> Any:
+async def get_device(device_id: ObjectId, request: Request,
+                     p: Principal = Depends(viewer)) -> Response:
     d = t.devices
-    store = ctx(request).store
-    with store.read() as conn:
-        generation = store.generation(conn)  # first: see pagecache.py
-        key = ("device", p.org_id, device_id)
-        body = pages(request).get(generation, key)
-        if body is None:
-            rows = device_rows(conn, [d.c.org_id == p.org_id, d.c.id == device_id], 1, 0,
-                               raw_json=True)
-            if not rows:
-                raise HTTPException(404, f"no device {device_id}")
-            findings = finding_rows(conn, [t.findings.c.device_id == device_id,
-                                           t.findings.c.org_id == p.org_id], None, 0)
-            body = json_bytes({**rows[0], "findings": findings})
-            pages(request).put(generation, key, body)
-    return Response(body, media_type="application/json")
+
+    def build(conn: sa.Connection) -> bytes:
+        rows = device_rows(conn, [d.c.org_id == p.org_id, d.c.id == device_id], 1, 0,
+                           raw_json=True)
+        if not rows:
+            raise HTTPException(404, f"no device {device_id}")
+        findings = finding_rows(conn, [t.findings.c.device_id == device_id,
+                                       t.findings.c.org_id == p.org_id], None, 0)
+        return json_bytes({**rows[0], "findings": findings})
+
+    return await cached_answer(request, ("device", p.org_id, device_id), build)
 
 
 @router.get("/devices/{device_id}/history", response_model=m.DeviceHistory, tags=["inventory"])
@@ -211,7 +212,8 @@ def device_history(device_id: ObjectId, request: Request,
 
 
 @router.get("/uploads", response_model=m.UploadList, tags=["ingest"])
-def list_uploads(request: Request, page: Page = Depends(), p: Principal = Depends(viewer)) -> Any:
+def list_uploads(request: Request, page: Page = Depends(paging),
+                 p: Principal = Depends(viewer)) -> Any:
     u = t.uploads
     with ctx(request).store.read() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(u).where(

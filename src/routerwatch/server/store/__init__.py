@@ -22,6 +22,7 @@ from routerwatch.server.timeutil import now
 
 __all__ = ["FleetStore", "StoreError", "default_url", "schema"]
 
+_GENERATION = "SELECT n FROM fleet_generation WHERE id = 1"
 _ADVISORY_KEY = 0x72775F66  # "rw_f": one fleet writer at a time across server processes
 
 
@@ -32,6 +33,8 @@ class FleetStore:
         self.url = url or default_url()
         self.engine = create_engine(self.url)
         self._lock = threading.RLock()
+        self._gen_lock = threading.Lock()
+        self._gen_conn: Connection | None = None
         try:
             migrate(self.engine)
         except BaseException:
@@ -62,13 +65,38 @@ class FleetStore:
             yield conn
 
     def close(self) -> None:
+        with self._gen_lock:
+            if self._gen_conn is not None:
+                self._gen_conn.close()
+                self._gen_conn = None
         self.engine.dispose()
 
-    def generation(self, conn: Connection) -> int:
+    def generation(self, conn: Connection | None = None) -> int:
         """The inventory write generation: it changes with every committed change to devices,
-        sites or findings (database triggers, migration f0005), whichever process wrote."""
-        return int(conn.exec_driver_sql("SELECT n FROM fleet_generation WHERE id = 1")
-                   .scalar_one())
+        sites or findings (database triggers, migration f0005), whichever process wrote.
+        Without ``conn``: on PostgreSQL read on the store's own connection, in autocommit
+        (one round trip, no transaction to begin or roll back), opened again if it broke;
+        on SQLite (in-process, no round trips) on a pooled connection."""
+        if conn is None and self.dialect != "postgresql":
+            with self.read() as own:
+                return self.generation(own)
+        if conn is not None:
+            return int(conn.exec_driver_sql(_GENERATION).scalar_one())
+        with self._gen_lock:
+            for attempt in (1, 2):
+                try:
+                    if self._gen_conn is None:
+                        self._gen_conn = self.engine.connect().execution_options(
+                            isolation_level="AUTOCOMMIT")
+                    return int(self._gen_conn.exec_driver_sql(_GENERATION).scalar_one())
+                except sa.exc.DBAPIError:
+                    if self._gen_conn is not None:
+                        self._gen_conn.invalidate()
+                        self._gen_conn.close()
+                        self._gen_conn = None
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------ organisations, sites
     def ensure_org(self, conn: Connection, name: str, *, system: bool = False) -> int:
