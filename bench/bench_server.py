@@ -43,7 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 LAB = REPO / "tests/server/data/lab-scan.json"
 KEV = REPO / "tests/fixtures/kev/known_exploited_vulnerabilities.json"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-HOST = "127.49.0.1"
+HOST = os.environ.get("ROUTERWATCH_BENCH_HOST", "127.49.0.1")  # loopback only
 
 
 def schema_url() -> tuple[str, str]:
@@ -218,8 +218,24 @@ def _percentile(sorted_ms: list[float], q: float) -> float:
     return sorted_ms[max(0, min(len(sorted_ms) - 1, round(q * len(sorted_ms)) - 1))]
 
 
-def bench_api_hey(url: str, tok: str, rps: int, seconds: float, ids: list[int]) -> dict[str, float]:
-    """5 `hey` processes (one per request kind), each ``rps/5`` req/s: 10 connections x rps/50."""
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far (/proc/stat, every core)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    total = sum(fields[:8])
+    tick = os.sysconf("SC_CLK_TCK")
+    return (total - idle) / tick, total / tick
+
+
+def bench_api_hey(url: str, tok: str, rps: int, seconds: float, ids: list[int],
+                  server_pids: list[int] | None = None) -> dict[str, float]:
+    """5 `hey` processes (one per request kind), each ``rps/5`` req/s: 10 connections x rps/50.
+    Also where the machine's CPU went meanwhile: the server processes, the `hey` processes
+    (they share the cores), and the rest (PostgreSQL, other users of the machine)."""
+    pids = server_pids or []
+    server0 = sum(cpu_seconds(p) for p in pids)
+    kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy0, total0 = machine_busy()
     hey = shutil.which("hey")
     if hey is None:
         raise SystemExit("bench needs `hey` (apt-get install hey)")
@@ -239,6 +255,10 @@ def bench_api_hey(url: str, tok: str, rps: int, seconds: float, ids: list[int]) 
                 continue
             lat.append(float(cols[0]) * 1000)
             errors += cols[6] != "200"
+    busy1, total1 = machine_busy()
+    kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server = sum(cpu_seconds(p) for p in pids) - server0
+    hey_cpu = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
     lat.sort()
     achieved = len(lat) / seconds
     p50, p99 = _percentile(lat, 0.50), _percentile(lat, 0.99)
@@ -246,7 +266,15 @@ def bench_api_hey(url: str, tok: str, rps: int, seconds: float, ids: list[int]) 
           f"{len(lat)} requests in {seconds:.0f} s = {achieved:.0f} req/s achieved, "
           f"{errors} non-200; p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {lat[-1]:.1f} ms",
           flush=True)
-    return {"p50": p50, "p99": p99, "rps": achieved, "errors": float(errors)}
+    cores = os.cpu_count() or 1
+    busy, total = busy1 - busy0, (total1 - total0) / cores
+    print(f"  CPU meanwhile ({total:.1f} s wall x {cores} cores = {total * cores:.1f} "
+          f"CPU-s): machine busy {busy:.1f} CPU-s; server processes {server:.2f} CPU-s "
+          f"({1000 * server / max(1, len(lat)):.2f} ms a request); hey {hey_cpu:.2f} CPU-s; "
+          f"the rest (PostgreSQL, other users) {busy - server - hey_cpu:.1f} CPU-s; "
+          f"load average {os.getloadavg()[0]:.2f}", flush=True)
+    return {"p50": p50, "p99": p99, "rps": achieved, "errors": float(errors),
+            "server_cpu": server, "hey_cpu": hey_cpu}
 
 
 def bench_api_wrk(url: str, tok: str, seconds: float, ids: list[int], tmp: Path) -> None:
@@ -270,11 +298,12 @@ def bench_api_wrk(url: str, tok: str, seconds: float, ids: list[int], tmp: Path)
     print("inventory API, wrk saturation (16 connections): " + "; ".join(keep), flush=True)
 
 
-def bench_api(url: str, tok: str, rps: int, seconds: float, tmp: Path) -> dict[str, float]:
+def bench_api(url: str, tok: str, rps: int, seconds: float, tmp: Path,
+              server_pids: list[int] | None = None) -> dict[str, float]:
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tok}"}) as c:
         ids = [d["id"] for d in c.get("/api/v1/devices", params={"limit": 200}).json()["items"]]
     bench_api_hey(url, tok, 50, 2, ids)  # warm-up: token cache, connections, page cache
-    result = bench_api_hey(url, tok, rps, seconds, ids)
+    result = bench_api_hey(url, tok, rps, seconds, ids, server_pids)
     bench_api_wrk(url, tok, seconds, ids, tmp)
     return result
 
@@ -353,7 +382,7 @@ def main() -> int:
                     proc, url = run_server(db, kb, tmp, args.workers)
                     try:
                         kids = children(proc.pid)
-                        bench_api(url, tok, args.rps, args.seconds, tmp)
+                        bench_api(url, tok, args.rps, args.seconds, tmp, [proc.pid, *kids])
                         print(f"API server ({args.workers} workers) peak RSS: supervisor "
                               f"{vm_hwm(proc.pid)}, workers "
                               f"{', '.join(vm_hwm(k) for k in kids)}", flush=True)
