@@ -20,6 +20,7 @@ Needs PostgreSQL on 127.0.0.1:5432 (database `test`); each run uses a private sc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import os
@@ -43,6 +44,7 @@ REPO = Path(__file__).resolve().parent.parent
 LAB = REPO / "tests/server/data/lab-scan.json"
 KEV = REPO / "tests/fixtures/kev/known_exploited_vulnerabilities.json"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+APP = "rw-bench-server"  # the server's PostgreSQL sessions, to count their CPU
 HOST = os.environ.get("ROUTERWATCH_BENCH_HOST", "127.49.0.1")  # loopback only
 
 
@@ -52,7 +54,7 @@ def schema_url() -> tuple[str, str]:
     with eng.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
     eng.dispose()
-    return f"{PG}?options=-csearch_path%3D{name}", name
+    return f"{PG}?options=-csearch_path%3D{name}&application_name={APP}", name
 
 
 def drop_schema(name: str) -> None:
@@ -227,6 +229,23 @@ def machine_busy() -> tuple[float, float]:
     return (total - idle) / tick, total / tick
 
 
+def pg_backend_cpu() -> float:
+    """CPU seconds so far of the PostgreSQL backends serving the bench's server (by their
+    application_name); backends that come and go meanwhile are missed (the pools keep theirs)."""
+    eng = sa.create_engine(PG)
+    try:
+        with eng.connect() as conn:
+            pids = conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE "
+                                        "application_name = :a"), {"a": APP}).scalars().all()
+    finally:
+        eng.dispose()
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            total += cpu_seconds(int(pid))
+    return total
+
+
 def bench_api_hey(url: str, tok: str, rps: int, seconds: float, ids: list[int],
                   server_pids: list[int] | None = None) -> dict[str, float]:
     """5 `hey` processes (one per request kind), each ``rps/5`` req/s: 10 connections x rps/50.
@@ -234,6 +253,7 @@ def bench_api_hey(url: str, tok: str, rps: int, seconds: float, ids: list[int],
     (they share the cores), and the rest (PostgreSQL, other users of the machine)."""
     pids = server_pids or []
     server0 = sum(cpu_seconds(p) for p in pids)
+    pg0 = pg_backend_cpu()
     kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy0, total0 = machine_busy()
     hey = shutil.which("hey")
@@ -258,6 +278,7 @@ def bench_api_hey(url: str, tok: str, rps: int, seconds: float, ids: list[int],
     busy1, total1 = machine_busy()
     kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     server = sum(cpu_seconds(p) for p in pids) - server0
+    pg = pg_backend_cpu() - pg0
     hey_cpu = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
     lat.sort()
     achieved = len(lat) / seconds
@@ -270,11 +291,12 @@ def bench_api_hey(url: str, tok: str, rps: int, seconds: float, ids: list[int],
     busy, total = busy1 - busy0, (total1 - total0) / cores
     print(f"  CPU meanwhile ({total:.1f} s wall x {cores} cores = {total * cores:.1f} "
           f"CPU-s): machine busy {busy:.1f} CPU-s; server processes {server:.2f} CPU-s "
-          f"({1000 * server / max(1, len(lat)):.2f} ms a request); hey {hey_cpu:.2f} CPU-s; "
-          f"the rest (PostgreSQL, other users) {busy - server - hey_cpu:.1f} CPU-s; "
+          f"({1000 * server / max(1, len(lat)):.2f} ms a request); its PostgreSQL backends "
+          f"{pg:.2f} CPU-s; hey {hey_cpu:.2f} CPU-s; the rest (other users of the machine) "
+          f"{busy - server - pg - hey_cpu:.1f} CPU-s; "
           f"load average {os.getloadavg()[0]:.2f}", flush=True)
     return {"p50": p50, "p99": p99, "rps": achieved, "errors": float(errors),
-            "server_cpu": server, "hey_cpu": hey_cpu}
+            "server_cpu": server, "hey_cpu": hey_cpu, "pg_cpu": pg}
 
 
 def bench_api_wrk(url: str, tok: str, seconds: float, ids: list[int], tmp: Path) -> None:
