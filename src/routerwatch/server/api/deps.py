@@ -141,12 +141,11 @@ async def cached_answer(request: Request, key: Hashable,
     """A JSON answer from the process's page cache (see ``pagecache``) when it was made at
     the store's current write generation, else ``build(conn)`` in a worker thread (and kept).
 
-    The hit path stays on the event loop: the generation is one indexed row read on the
-    store's own autocommit connection (no pool, no thread hop; about 0.2 ms on loopback),
-    which is most of what a cached page costs."""
+    The hit path stays on the event loop, no thread hop: the generation is one indexed row
+    read on the store's own asyncio connection (``FleetStore.generation_async``)."""
     store = ctx(request).store
     cache: PageCache = request.app.state.pages
-    generation = store.generation()
+    generation = await store.generation_async()
     body = cache.get(generation, key)
     if body is None:
         def make() -> bytes:

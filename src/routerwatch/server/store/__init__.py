@@ -8,9 +8,11 @@ and triage never interleave half-way.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -33,8 +35,8 @@ class FleetStore:
         self.url = url or default_url()
         self.engine = create_engine(self.url)
         self._lock = threading.RLock()
-        self._gen_lock = threading.Lock()
-        self._gen_conn: Connection | None = None
+        self._aconn: Any = None  # psycopg.AsyncConnection of generation_async (PostgreSQL)
+        self._alock: asyncio.Lock | None = None
         try:
             migrate(self.engine)
         except BaseException:
@@ -64,39 +66,48 @@ class FleetStore:
         with self.engine.connect() as conn:
             yield conn
 
+    async def generation_async(self) -> int:
+        """``generation()`` for the event loop: on PostgreSQL one query on this process's own
+        asyncio connection (psycopg, autocommit), so waiting for the database never blocks
+        the loop; on SQLite (in-process, no round trip) the plain read."""
+        if self.dialect != "postgresql":
+            return self.generation()
+        import psycopg
+
+        if self._alock is None:
+            self._alock = asyncio.Lock()
+        async with self._alock:
+            for attempt in (1, 2):
+                try:
+                    if self._aconn is None or self._aconn.closed:
+                        info = self.engine.url.set(drivername="postgresql")
+                        self._aconn = await psycopg.AsyncConnection.connect(
+                            info.render_as_string(hide_password=False), autocommit=True)
+                    cur = await self._aconn.execute(_GENERATION)
+                    row = await cur.fetchone()
+                    assert row is not None, "fleet_generation has no row"
+                    return int(row[0])
+                except psycopg.OperationalError:
+                    if self._aconn is not None:
+                        self._aconn.pgconn.finish()
+                        self._aconn = None
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")
+
     def close(self) -> None:
-        with self._gen_lock:
-            if self._gen_conn is not None:
-                self._gen_conn.close()
-                self._gen_conn = None
+        if self._aconn is not None:
+            self._aconn.pgconn.finish()  # no loop needed to drop the socket
+            self._aconn = None
         self.engine.dispose()
 
     def generation(self, conn: Connection | None = None) -> int:
         """The inventory write generation: it changes with every committed change to devices,
-        sites or findings (database triggers, migration f0005), whichever process wrote.
-        Without ``conn``: on PostgreSQL read on the store's own connection, in autocommit
-        (one round trip, no transaction to begin or roll back), opened again if it broke;
-        on SQLite (in-process, no round trips) on a pooled connection."""
-        if conn is None and self.dialect != "postgresql":
+        sites or findings (database triggers, migration f0005), whichever process wrote."""
+        if conn is None:
             with self.read() as own:
                 return self.generation(own)
-        if conn is not None:
-            return int(conn.exec_driver_sql(_GENERATION).scalar_one())
-        with self._gen_lock:
-            for attempt in (1, 2):
-                try:
-                    if self._gen_conn is None:
-                        self._gen_conn = self.engine.connect().execution_options(
-                            isolation_level="AUTOCOMMIT")
-                    return int(self._gen_conn.exec_driver_sql(_GENERATION).scalar_one())
-                except sa.exc.DBAPIError:
-                    if self._gen_conn is not None:
-                        self._gen_conn.invalidate()
-                        self._gen_conn.close()
-                        self._gen_conn = None
-                    if attempt == 2:
-                        raise
-        raise AssertionError("unreachable")
+        return int(conn.exec_driver_sql(_GENERATION).scalar_one())
 
     # ------------------------------------------------------------------ organisations, sites
     def ensure_org(self, conn: Connection, name: str, *, system: bool = False) -> int:
