@@ -131,3 +131,24 @@ def test_page_cache_bounds_and_generations():
     assert cache.get(5, "b") is None
     assert cache.get(6, "d") is None  # a newer generation drops everything
     assert cache.get(5, "d") is None
+
+
+def test_a_burst_shares_generation_reads_and_sees_every_earlier_commit(pg_url):
+    import asyncio
+
+    store = FleetStore(pg_url)
+
+    async def burst() -> list[int]:
+        return list(await asyncio.gather(*(store.generation_async() for _ in range(30))))
+
+    try:
+        first = asyncio.run(burst())
+        assert len(set(first)) == 1 and first[0] == store.generation()
+        assert store._reads_started < 30  # shared: at most one read begun per waiting batch
+        with store.write() as conn:  # a commit before the next call: it must see it
+            conn.execute(sa.update(t.generation).values(n=t.generation.c.n + 1))
+        store.close()  # a new event loop: a new connection and lock
+        store._alock = None
+        assert asyncio.run(store.generation_async()) == first[0] + 1
+    finally:
+        store.close()

@@ -37,6 +37,8 @@ class FleetStore:
         self._lock = threading.RLock()
         self._aconn: Any = None  # psycopg.AsyncConnection of generation_async (PostgreSQL)
         self._alock: asyncio.Lock | None = None
+        self._reads_started = 0  # generation reads begun on that connection
+        self._last_read: int | None = None  # what the newest one read
         try:
             migrate(self.engine)
         except BaseException:
@@ -69,14 +71,23 @@ class FleetStore:
     async def generation_async(self) -> int:
         """``generation()`` for the event loop: on PostgreSQL one query on this process's own
         asyncio connection (psycopg, autocommit), so waiting for the database never blocks
-        the loop; on SQLite (in-process, no round trip) the plain read."""
+        the loop; calls that arrive while a read is running share the next read (one round
+        trip for a burst, and each call still sees every commit made before it began); on
+        SQLite (in-process, no round trip) the plain read."""
         if self.dialect != "postgresql":
             return self.generation()
         import psycopg
 
         if self._alock is None:
             self._alock = asyncio.Lock()
+        arrived = self._reads_started
         async with self._alock:
+            if self._reads_started > arrived and self._last_read is not None:
+                # a read that began after this call did (and has ended: reads hold the lock)
+                # saw every commit this call must see: a burst of requests shares one read
+                return self._last_read
+            self._reads_started += 1
+            self._last_read = None
             for attempt in (1, 2):
                 try:
                     if self._aconn is None or self._aconn.closed:
@@ -86,7 +97,8 @@ class FleetStore:
                     cur = await self._aconn.execute(_GENERATION)
                     row = await cur.fetchone()
                     assert row is not None, "fleet_generation has no row"
-                    return int(row[0])
+                    self._last_read = int(row[0])
+                    return self._last_read
                 except psycopg.OperationalError:
                     if self._aconn is not None:
                         self._aconn.pgconn.finish()
