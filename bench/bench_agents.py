@@ -45,7 +45,7 @@ import sqlalchemy as sa
 REPO = Path(__file__).resolve().parent.parent
 LAB = REPO / "tests/server/data/lab-scan.json"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-HOST = "127.41.0.2"
+HOST = os.environ.get("ROUTERWATCH_BENCH_HOST", "127.41.0.2")  # loopback only
 
 
 def free_port() -> int:
@@ -68,7 +68,8 @@ def vm_hwm_mib(pid: int) -> float:
 
 
 def pg_schema() -> tuple[str, str]:
-    name = "bench_agents_" + uuid.uuid4().hex[:8]
+    prefix = os.environ.get("ROUTERWATCH_BENCH_SCHEMA_PREFIX", "bench_")
+    name = prefix + "agents_" + uuid.uuid4().hex[:8]
     eng = sa.create_engine(PG)
     with eng.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))

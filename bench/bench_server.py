@@ -20,6 +20,7 @@ Needs PostgreSQL on 127.0.0.1:5432 (database `test`); each run uses a private sc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import os
@@ -43,16 +44,17 @@ REPO = Path(__file__).resolve().parent.parent
 LAB = REPO / "tests/server/data/lab-scan.json"
 KEV = REPO / "tests/fixtures/kev/known_exploited_vulnerabilities.json"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-HOST = "127.49.0.1"
+APP = "rw-bench-server"  # the server's PostgreSQL sessions, to count their CPU
+HOST = os.environ.get("ROUTERWATCH_BENCH_HOST", "127.49.0.1")  # loopback only
 
 
 def schema_url() -> tuple[str, str]:
-    name = "bench_" + uuid.uuid4().hex[:10]
+    name = os.environ.get("ROUTERWATCH_BENCH_SCHEMA_PREFIX", "bench_") + uuid.uuid4().hex[:10]
     eng = sa.create_engine(PG)
     with eng.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
     eng.dispose()
-    return f"{PG}?options=-csearch_path%3D{name}", name
+    return f"{PG}?options=-csearch_path%3D{name}&application_name={APP}", name
 
 
 def drop_schema(name: str) -> None:
@@ -218,17 +220,58 @@ def _percentile(sorted_ms: list[float], q: float) -> float:
     return sorted_ms[max(0, min(len(sorted_ms) - 1, round(q * len(sorted_ms)) - 1))]
 
 
-def bench_api_hey(url: str, tok: str, rps: int, seconds: float, ids: list[int]) -> dict[str, float]:
-    """5 `hey` processes (one per request kind), each ``rps/5`` req/s: 10 connections x rps/50."""
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far (/proc/stat, every core)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    total = sum(fields[:8])
+    tick = os.sysconf("SC_CLK_TCK")
+    return (total - idle) / tick, total / tick
+
+
+def pg_backend_cpu() -> float:
+    """CPU seconds so far of the PostgreSQL backends serving the bench's server (by their
+    application_name); backends that come and go meanwhile are missed (the pools keep theirs)."""
+    eng = sa.create_engine(PG)
+    try:
+        with eng.connect() as conn:
+            pids = conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE "
+                                        "application_name = :a"), {"a": APP}).scalars().all()
+    finally:
+        eng.dispose()
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            total += cpu_seconds(int(pid))
+    return total
+
+
+def bench_api_hey(url: str, tok: str, rps: int, seconds: float, ids: list[int],
+                  server_pids: list[int] | None = None, stagger: bool = False) -> dict[str, float]:
+    """5 `hey` processes (one per request kind), each ``rps/5`` req/s: 10 connections x rps/50.
+    Every connection of a `hey` process sends at the same ticks, and the processes start
+    together, so without ``stagger`` all 50 connections send at once, 10 times a second (bursts
+    of 50 requests); ``stagger`` starts the processes 1/(5 x rate) apart (bursts of 10, five
+    times as often), the same offered rate. Also where the machine's CPU went meanwhile: the
+    server processes (each), the `hey` processes (they share the cores), the server's
+    PostgreSQL backends and the rest (other users of the machine)."""
+    pids = server_pids or []
+    each0 = [cpu_seconds(p) for p in pids]
+    pg0 = pg_backend_cpu()
+    kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy0, total0 = machine_busy()
     hey = shutil.which("hey")
     if hey is None:
         raise SystemExit("bench needs `hey` (apt-get install hey)")
     paths = [*API_PATHS, f"/api/v1/devices/{ids[0]}"]
     per_conn = max(1, rps // (len(paths) * 10))
-    procs = [subprocess.Popen([hey, "-z", f"{seconds}s", "-c", "10", "-q", str(per_conn),
-                               "-H", f"Authorization: Bearer {tok}", "-o", "csv", url + p],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-             for p in paths]
+    procs = []
+    for k, p in enumerate(paths):
+        if stagger and k:  # hey's connections tick in step: 5 x 10 requests land together
+            time.sleep(1 / per_conn / len(paths))
+        procs.append(subprocess.Popen([hey, "-z", f"{seconds}s", "-c", "10", "-q", str(per_conn),
+                                       "-H", f"Authorization: Bearer {tok}", "-o", "csv", url + p],
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
     lat: list[float] = []
     errors = 0
     for proc in procs:
@@ -239,14 +282,31 @@ def bench_api_hey(url: str, tok: str, rps: int, seconds: float, ids: list[int]) 
                 continue
             lat.append(float(cols[0]) * 1000)
             errors += cols[6] != "200"
+    busy1, total1 = machine_busy()
+    kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    each = [cpu_seconds(p) - c for p, c in zip(pids, each0, strict=True)]
+    server = sum(each)
+    pg = pg_backend_cpu() - pg0
+    hey_cpu = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
     lat.sort()
     achieved = len(lat) / seconds
     p50, p99 = _percentile(lat, 0.50), _percentile(lat, 0.99)
-    print(f"inventory API, hey at {rps} req/s offered ({per_conn * 10 * len(paths)} max): "
+    print(f"inventory API, hey at {rps} req/s offered ({per_conn * 10 * len(paths)} max"
+          f"{', staggered' if stagger else ''}): "
           f"{len(lat)} requests in {seconds:.0f} s = {achieved:.0f} req/s achieved, "
           f"{errors} non-200; p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {lat[-1]:.1f} ms",
           flush=True)
-    return {"p50": p50, "p99": p99, "rps": achieved, "errors": float(errors)}
+    cores = os.cpu_count() or 1
+    busy, total = busy1 - busy0, (total1 - total0) / cores
+    print(f"  CPU meanwhile ({total:.1f} s wall x {cores} cores = {total * cores:.1f} "
+          f"CPU-s): machine busy {busy:.1f} CPU-s; server processes {server:.2f} CPU-s "
+          f"({1000 * server / max(1, len(lat)):.2f} ms a request; each process "
+          f"{' + '.join(f'{c:.2f}' for c in each)}); its PostgreSQL backends "
+          f"{pg:.2f} CPU-s; hey {hey_cpu:.2f} CPU-s; the rest (other users of the machine) "
+          f"{busy - server - pg - hey_cpu:.1f} CPU-s; "
+          f"load average {os.getloadavg()[0]:.2f}", flush=True)
+    return {"p50": p50, "p99": p99, "rps": achieved, "errors": float(errors),
+            "server_cpu": server, "hey_cpu": hey_cpu, "pg_cpu": pg}
 
 
 def bench_api_wrk(url: str, tok: str, seconds: float, ids: list[int], tmp: Path) -> None:
@@ -270,11 +330,14 @@ def bench_api_wrk(url: str, tok: str, seconds: float, ids: list[int], tmp: Path)
     print("inventory API, wrk saturation (16 connections): " + "; ".join(keep), flush=True)
 
 
-def bench_api(url: str, tok: str, rps: int, seconds: float, tmp: Path) -> dict[str, float]:
+def bench_api(url: str, tok: str, rps: int, seconds: float, tmp: Path,
+              server_pids: list[int] | None = None, stagger: bool = False) -> dict[str, float]:
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tok}"}) as c:
         ids = [d["id"] for d in c.get("/api/v1/devices", params={"limit": 200}).json()["items"]]
     bench_api_hey(url, tok, 50, 2, ids)  # warm-up: token cache, connections, page cache
-    result = bench_api_hey(url, tok, rps, seconds, ids)
+    result = bench_api_hey(url, tok, rps, seconds, ids, server_pids)
+    if stagger:
+        bench_api_hey(url, tok, rps, seconds, ids, server_pids, stagger=True)
     bench_api_wrk(url, tok, seconds, ids, tmp)
     return result
 
@@ -334,6 +397,8 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--workers", type=int, default=2, help="server processes for the API run")
     ap.add_argument("--only", choices=["ingest", "api", "rematch"])
+    ap.add_argument("--stagger", action="store_true",
+                    help="also run the API mix with the hey processes' ticks staggered")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="rw-bench-server-"))
     os.environ["ROUTERWATCH_HOME"] = str(tmp)
@@ -353,7 +418,8 @@ def main() -> int:
                     proc, url = run_server(db, kb, tmp, args.workers)
                     try:
                         kids = children(proc.pid)
-                        bench_api(url, tok, args.rps, args.seconds, tmp)
+                        bench_api(url, tok, args.rps, args.seconds, tmp, [proc.pid, *kids],
+                                  args.stagger)
                         print(f"API server ({args.workers} workers) peak RSS: supervisor "
                               f"{vm_hwm(proc.pid)}, workers "
                               f"{', '.join(vm_hwm(k) for k in kids)}", flush=True)

@@ -45,7 +45,7 @@ def pg_url() -> Iterator[str]:
         pytest.skip("PostgreSQL not running on 127.0.0.1:5432")
     import sqlalchemy as sa
 
-    schema = "t_" + uuid.uuid4().hex[:12]
+    schema = os.environ.get("ROUTERWATCH_TEST_PG_PREFIX", "t_") + uuid.uuid4().hex[:12]
     engine = sa.create_engine(PG_BASE)
     with engine.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))

@@ -16,7 +16,9 @@ from typing import Any
 import httpx
 
 DATA = Path(__file__).parent / "data"
-HOST = "127.6.0.1"
+# ROUTERWATCH_TEST_SERVER_HOST: another loopback address (a shared machine: each session
+# keeps to its own range)
+HOST = os.environ.get("ROUTERWATCH_TEST_SERVER_HOST", "127.6.0.1")
 
 
 def free_port(host: str = HOST) -> int:

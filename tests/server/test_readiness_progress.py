@@ -5,6 +5,7 @@ and the read-only fleet route GET /api/v1/readiness/progress on a real `routerwa
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from routerwatch.assess.readiness import (
 from routerwatch.models import ReadinessItem, Report, replace
 from routerwatch.schema import decode_report, encode_report
 
-HOST = "127.48.0.1"  # this work's loopback range
+HOST = os.environ.get("ROUTERWATCH_TEST_SERVER_HOST", "127.48.0.1")  # this work's loopback range
 
 
 @pytest.fixture(autouse=True)

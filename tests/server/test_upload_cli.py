@@ -13,7 +13,7 @@ from server_helpers import make_token
 
 from routerwatch.lab import Lab
 
-BASE = "127.6.2.0"
+BASE = os.environ.get("ROUTERWATCH_TEST_LAB_BASE", "127.6.2.0")
 
 
 @pytest.fixture(scope="module")

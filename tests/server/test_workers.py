@@ -16,7 +16,7 @@ import httpx
 from server_helpers import lab_report, make_token, upload_doc
 from test_week import _kev_update
 
-HOST = "127.49.0.2"
+HOST = os.environ.get("ROUTERWATCH_TEST_SERVER_HOST", "127.49.0.2")
 
 
 def _port() -> int:

@@ -4,6 +4,7 @@ device, dashboard users, and a real `routerwatch serve` on 127.43.0.0/16."""
 from __future__ import annotations
 
 import copy
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from server_helpers import (  # noqa: F401 - server_fixtures, serving: for conft
     upload_doc,
 )
 
-HOST = "127.43.0.1"
+HOST = os.environ.get("ROUTERWATCH_TEST_SERVER_HOST", "127.43.0.1")
 PASSWORD = "correct horse battery"
 # What a hostile device says about itself: markup, ANSI escapes (clear screen, colour, an OSC
 # title) and Unicode bidi overrides/isolates.

@@ -20,6 +20,7 @@ from routerwatch.server.api import admin, alerts, eventlog, findings, inventory
 from routerwatch.server.api import agents as agents_api
 from routerwatch.server.api import models as m
 from routerwatch.server.api import readiness as readiness_api
+from routerwatch.server.api.pagecache import PageCache
 from routerwatch.server.context import ServerConfig, ServerContext
 from routerwatch.server.rematch import pending_change
 
@@ -48,6 +49,7 @@ def create_app(context: ServerContext) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = context
+    app.state.pages = PageCache()
 
     app.add_middleware(AccessLog)
 

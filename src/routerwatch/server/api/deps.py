@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,10 +13,12 @@ import orjson
 from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
 from routerwatch.report.csvfmt import neutralise
-from routerwatch.server.auth import AuthError, Principal, authenticate
+from routerwatch.server.api.pagecache import PageCache
+from routerwatch.server.auth import AuthError, Principal, authenticate, cached
 from routerwatch.server.context import ServerContext
 from routerwatch.server.timeutil import iso
 
@@ -33,22 +35,20 @@ def ctx(request: Request) -> ServerContext:
 async def caller(request: Request,
                  cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
     """The principal of the request's bearer token, or 401."""
-    context = ctx(request)
     token = cred.credentials if cred is not None else None
-
-    def check() -> Principal:
-        with context.store.read() as conn:
-            return authenticate(conn, token)
-
+    principal = cached(token)  # verified lately in this process: no thread, no database
+    if principal is not None:
+        request.state.principal = principal
+        return principal
     try:
-        principal = await run_in_threadpool(check)
+        principal = await run_in_threadpool(authenticate, ctx(request).store.read, token)
     except AuthError as exc:
         raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
     request.state.principal = principal
     return principal
 
 
-def no_nul(request: Request) -> None:
+async def no_nul(request: Request) -> None:  # async: no thread hop for a string test
     """Refuse NUL characters in the query (PostgreSQL text cannot hold them)."""
     if "\x00" in str(request.url.query) or "%00" in str(request.url.query) or \
             "\x00" in request.url.path:
@@ -75,10 +75,15 @@ def system_admin(principal: Principal = Depends(role("admin"))) -> Principal:
 class Page:
     """limit/offset paging parameters."""
 
-    def __init__(self, limit: int = Query(100, ge=1, le=MAX_LIMIT),
-                 offset: int = Query(0, ge=0, le=10_000_000)) -> None:
+    def __init__(self, limit: int = 100, offset: int = 0) -> None:
         self.limit = limit
         self.offset = offset
+
+
+async def paging(limit: int = Query(100, ge=1, le=MAX_LIMIT),
+                 offset: int = Query(0, ge=0, le=10_000_000)) -> Page:
+    """The ``Page`` of a request (an async dependency: FastAPI runs sync ones in a thread)."""
+    return Page(limit, offset)
 
 
 def plain(value: Any) -> Any:
@@ -121,11 +126,35 @@ def _cell(value: Any) -> str:
     return neutralise(json.dumps(value) if isinstance(value, list | dict) else str(value))
 
 
-def fast_json(data: Any, status_code: int = 200) -> Response:
+def json_bytes(data: Any) -> bytes:
     """JSON straight from orjson: the declared response model documents the shape, and the
     rows are already plain (skipping pydantic's re-validation keeps list pages fast)."""
-    body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS, default=str)
-    return Response(body, status_code=status_code, media_type="application/json")
+    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS, default=str)
+
+
+def fast_json(data: Any, status_code: int = 200) -> Response:
+    return Response(json_bytes(data), status_code=status_code, media_type="application/json")
+
+
+async def cached_answer(request: Request, key: Hashable,
+                        build: Callable[[Connection], bytes]) -> Response:
+    """A JSON answer from the process's page cache (see ``pagecache``) when it was made at
+    the store's current write generation, else ``build(conn)`` in a worker thread (and kept).
+
+    The hit path stays on the event loop, no thread hop: the generation is one indexed row
+    read on the store's own asyncio connection (``FleetStore.generation_async``)."""
+    store = ctx(request).store
+    cache: PageCache = request.app.state.pages
+    generation = await store.generation_async()
+    body = cache.get(generation, key)
+    if body is None:
+        def make() -> bytes:
+            with store.read() as conn:
+                return build(conn)
+
+        body = await run_in_threadpool(make)
+        cache.put(generation, key, body)
+    return Response(body, media_type="application/json")
 
 
 def json_download(data: Any, name: str) -> JSONResponse:

@@ -17,6 +17,7 @@ from routerwatch.server.api.deps import (
     json_download,
     no_nul,
     paged,
+    paging,
     role,
     row_dict,
 )
@@ -61,7 +62,7 @@ def _filter(p: Principal, state: str | None, kev: bool | None, vendor: str | Non
             responses={200: {"content": {"text/csv": {}}}})
 def list_findings(
     request: Request,
-    page: Page = Depends(),
+    page: Page = Depends(paging),
     state: State | None = None,
     kev: bool | None = None,
     vendor: str | None = Query(None, max_length=100),

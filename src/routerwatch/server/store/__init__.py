@@ -8,9 +8,11 @@ and triage never interleave half-way.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -22,6 +24,7 @@ from routerwatch.server.timeutil import now
 
 __all__ = ["FleetStore", "StoreError", "default_url", "schema"]
 
+_GENERATION = "SELECT n FROM fleet_generation WHERE id = 1"
 _ADVISORY_KEY = 0x72775F66  # "rw_f": one fleet writer at a time across server processes
 
 
@@ -32,6 +35,10 @@ class FleetStore:
         self.url = url or default_url()
         self.engine = create_engine(self.url)
         self._lock = threading.RLock()
+        self._aconn: Any = None  # psycopg.AsyncConnection of generation_async (PostgreSQL)
+        self._alock: asyncio.Lock | None = None
+        self._reads_started = 0  # generation reads begun on that connection
+        self._last_read: int | None = None  # what the newest one read
         try:
             migrate(self.engine)
         except BaseException:
@@ -61,8 +68,58 @@ class FleetStore:
         with self.engine.connect() as conn:
             yield conn
 
+    async def generation_async(self) -> int:
+        """``generation()`` for the event loop: on PostgreSQL one query on this process's own
+        asyncio connection (psycopg, autocommit), so waiting for the database never blocks
+        the loop; calls that arrive while a read is running share the next read (one round
+        trip for a burst, and each call still sees every commit made before it began); on
+        SQLite (in-process, no round trip) the plain read."""
+        if self.dialect != "postgresql":
+            return self.generation()
+        import psycopg
+
+        if self._alock is None:
+            self._alock = asyncio.Lock()
+        arrived = self._reads_started
+        async with self._alock:
+            if self._reads_started > arrived and self._last_read is not None:
+                # a read that began after this call did (and has ended: reads hold the lock)
+                # saw every commit this call must see: a burst of requests shares one read
+                return self._last_read
+            self._reads_started += 1
+            self._last_read = None
+            for attempt in (1, 2):
+                try:
+                    if self._aconn is None or self._aconn.closed:
+                        info = self.engine.url.set(drivername="postgresql")
+                        self._aconn = await psycopg.AsyncConnection.connect(
+                            info.render_as_string(hide_password=False), autocommit=True)
+                    cur = await self._aconn.execute(_GENERATION)
+                    row = await cur.fetchone()
+                    assert row is not None, "fleet_generation has no row"
+                    self._last_read = int(row[0])
+                    return self._last_read
+                except psycopg.OperationalError:
+                    if self._aconn is not None:
+                        self._aconn.pgconn.finish()
+                        self._aconn = None
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")
+
     def close(self) -> None:
+        if self._aconn is not None:
+            self._aconn.pgconn.finish()  # no loop needed to drop the socket
+            self._aconn = None
         self.engine.dispose()
+
+    def generation(self, conn: Connection | None = None) -> int:
+        """The inventory write generation: it changes with every committed change to devices,
+        sites or findings (database triggers, migration f0005), whichever process wrote."""
+        if conn is None:
+            with self.read() as own:
+                return self.generation(own)
+        return int(conn.exec_driver_sql(_GENERATION).scalar_one())
 
     # ------------------------------------------------------------------ organisations, sites
     def ensure_org(self, conn: Connection, name: str, *, system: bool = False) -> int:

@@ -229,6 +229,16 @@ state = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
 )
 
+# One row: bumped in the same transaction as every change to devices, sites or findings, by
+# database triggers (migration f0005), whoever writes. The API's page cache keys on it, so a
+# write through any server process invalidates every process's cached pages.
+generation = sa.Table(
+    "fleet_generation",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("n", sa.BigInteger, nullable=False),
+)
+
 # tables of other areas, on the same metadata (imported last: they use TS and metadata)
 from routerwatch.server.store import agents as _agents  # noqa: E402,F401  (issue 12)
 from routerwatch.server.store import alerts as _alerts  # noqa: E402, F401
